@@ -1,0 +1,47 @@
+# Async Python, hands-on.  Every target creates the virtual environment it needs.
+#
+#   make lab                      open the course in JupyterLab
+#   make test                     the full validation (what CI runs)
+#   make record                   re-execute lessons and solutions, saving their outputs
+#   make test PYTHON=python3.12   the same with another interpreter; its own .venv-3.12
+#
+PYTHON ?= python3
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+DEFAULT_VERSION := $(shell python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV ?= $(if $(filter $(PYTHON),python3),.venv,.venv-$(PY_VERSION))
+BIN := $(VENV)/bin
+WORKERS ?= 2
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NOTEBOOKS := notebooks solutions
+
+.PHONY: lab test record exercises progress venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+lab: venv
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings \
+	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
+		notebooks/00-start-here.ipynb
+
+test: venv
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
+		$(NOTEBOOKS) tests
+
+record: venv
+	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)
+
+clean:
+	rm -rf .venv .venv-*
+
+exercises: venv
+	$(BIN)/python -m asyncio_tutorial exercises
+
+progress: venv
+	$(BIN)/python -m asyncio_tutorial progress

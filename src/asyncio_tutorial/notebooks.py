@@ -1,0 +1,81 @@
+"""Authoring: execute notebooks in place so their recorded outputs are real ones.
+
+``make record`` (``python -m asyncio_tutorial record``) runs here.  Each notebook is
+executed top to bottom in a fresh kernel, in its own folder, by the same interpreter as
+this command, exactly as validation will re-execute it.  A cell that raises without
+the ``raises-exception`` tag stops the recording with an error: outputs are never
+written from a run that went wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+KERNEL_NAME = "python3"
+CELL_TIMEOUT = 120  # seconds; no lesson cell comes close
+
+
+def find_notebooks(paths: list[str | os.PathLike[str]]) -> list[Path]:
+    """The notebooks named by ``paths`` (files, or folders searched one level deep)."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.ipynb")))
+        elif path.suffix == ".ipynb":
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path} is neither a notebook nor a folder")
+    return found
+
+
+def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+    """Run every cell of ``notebook`` in a fresh kernel with ``folder`` as working folder."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        notebook,
+        kernel_name=KERNEL_NAME,
+        timeout=CELL_TIMEOUT,
+        allow_errors=False,  # cells tagged raises-exception are still allowed to raise
+        record_timing=False,  # no timestamps in the metadata: clean diffs
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.execute()
+    return notebook
+
+
+def record(path: Path) -> Path:
+    """Execute the notebook at ``path`` and write it back with its fresh outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    execute(notebook, path.parent.resolve())
+    nbformat.validate(notebook)
+    nbformat.write(notebook, path)
+    return path
+
+
+def record_all(paths: list[Path], workers: int | None = None) -> None:
+    """Record several notebooks, ``workers`` at a time (default: one per core)."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(paths) == 1:
+        for path in paths:
+            print(f"recording {path}", flush=True)
+            record(path)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {path: pool.submit(record, path) for path in paths}
+        for path, future in futures.items():
+            future.result()
+            print(f"recorded {path}", flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience
+    record_all(find_notebooks(sys.argv[1:]))

@@ -1,0 +1,129 @@
+"""Run a cell as a standalone Python program: the ``%%standalone`` cell magic.
+
+A notebook kernel already runs an event loop, so ``asyncio.run(main())`` raises there.
+Programs that *are about* ``asyncio.run`` (or ``loop.run_until_complete``) are run the
+way they would be from a terminal instead::
+
+    %%standalone hello.py
+    import asyncio
+
+    async def hello():
+        print("Hello")
+        await asyncio.sleep(1)
+        print("World")
+
+    asyncio.run(hello())
+
+The cell is saved as ``hello.py`` in a fresh temporary folder and run by the same
+interpreter as the notebook (``sys.executable``), in the notebook's folder.  Its output
+is shown while it runs.  Each printed line carries a timing stamp counted from the
+moment the program started.  Tracebacks and warnings name the file as ``hello.py``,
+whatever the temporary folder was, so the output reads the same on every machine.
+
+If the program exits with a non-zero status, the cell fails with
+:class:`ProgramFailed`, just as a failing command would fail a build.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+# Put on the child's PYTHONPATH: Python imports ``sitecustomize`` at start-up, before
+# the program, so the program's own prints are stamped from its own start.
+_SITECUSTOMIZE = """\
+from asyncio_tutorial.childstamps import install
+install()
+"""
+
+
+class ProgramFailed(Exception):
+    """A ``%%standalone`` program exited with a non-zero status."""
+
+
+def run_program(
+    source: str,
+    filename: str = "main.py",
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    stamps: bool = True,
+) -> int:
+    """Run ``source`` as the program ``filename`` and stream its output; return its status.
+
+    ``stdout`` and ``stderr`` default to this process's ``sys.stdout`` and ``sys.stderr``
+    (in a notebook: the cell's output).  Interrupting (the kernel's stop button) stops
+    the program too.
+    """
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    if os.sep in filename or not filename.endswith(".py"):
+        raise ValueError(f"give a plain file name ending in .py, not {filename!r}")
+    with tempfile.TemporaryDirectory(prefix="standalone-") as folder:
+        script = Path(folder) / filename
+        script.write_text(source, encoding="utf-8")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+        env.pop("ASYNCIO_TUTORIAL_T0", None)
+        if stamps:
+            hooks = Path(folder) / "_hooks"
+            hooks.mkdir()
+            (hooks / "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(hooks), env.get("PYTHONPATH", "")) if p
+            )
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+        )
+        try:
+            _relay(process, {process.stdout: out, process.stderr: err}, folder + os.sep)
+            return process.wait()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _relay(process: subprocess.Popen[bytes], targets: dict, prefix: str) -> None:
+    """Copy the child's output line by line to ``targets`` until both pipes close."""
+    selector = selectors.DefaultSelector()
+    pending: dict[object, str] = {}
+    decoders = {}
+    for pipe, target in targets.items():
+        selector.register(pipe, selectors.EVENT_READ, target)
+        pending[pipe] = ""
+        decoders[pipe] = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while selector.get_map():
+            for key, _ in selector.select():
+                pipe, target = key.fileobj, key.data
+                chunk = os.read(pipe.fileno(), 65536)  # type: ignore[union-attr]
+                if not chunk:
+                    selector.unregister(pipe)
+                    text = pending[pipe] + decoders[pipe].decode(b"", final=True)
+                    _emit(target, text, prefix)
+                    continue
+                text = pending[pipe] + decoders[pipe].decode(chunk)
+                # Pass on whole lines only, so the folder can be cut out of each one.
+                cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+                pending[pipe] = text[cut:]
+                _emit(target, text[:cut], prefix)
+    finally:
+        selector.close()
+
+
+def _emit(target: TextIO, text: str, prefix: str) -> None:
+    if text:
+        target.write(text.replace(prefix, ""))
+        target.flush()
