@@ -22,9 +22,14 @@ T0_VARIABLE = "ASYNCIO_TUTORIAL_T0"
 
 
 def install() -> None:
-    """Replace ``sys.stdout`` with a :class:`StampedStream` counting from the program's start."""
+    """Replace ``sys.stdout`` with a :class:`StampedStream` counting from the program's start.
+
+    ``asyncio`` is imported first, so the clock starts once Python and asyncio have
+    loaded: how long that takes depends on the machine, not on the program.
+    """
     if isinstance(sys.stdout, StampedStream) or sys.stdout is None:
         return
+    import asyncio  # noqa: F401
     started_at = float(os.environ.setdefault(T0_VARIABLE, repr(time.monotonic())))
     stream = StampedStream(sys.stdout)
     stream.start(started_at)

@@ -1,0 +1,134 @@
+"""Every notebook has the anatomy the course promises, and every link leads somewhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+WORKBOOKS = sorted((ROOT / "exercises").glob("*.ipynb"))
+RECORDED = LESSONS + SOLUTIONS
+ALL = RECORDED + WORKBOOKS
+SETUP = "%load_ext asyncio_tutorial"
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [f"{p.parent.name}/{p.name}" for p in paths]
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_there_are_lessons() -> None:
+    assert [p.name for p in LESSONS][:2] == ["00-start-here.ipynb", "01-coroutines.ipynb"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_notebook_is_valid_and_uses_the_python3_kernel(path: Path) -> None:
+    notebook = read(path)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_notebook_opens_with_navigation_and_a_numbered_title(path: Path) -> None:
+    first = read(path).cells[0]
+    assert first.cell_type == "markdown"
+    number = path.name[:2]
+    assert re.search(rf"^# {number} · \S", first.source, re.MULTILINE), first.source[:200]
+    assert LINK.search(first.source.split("# ", 1)[0]), "no navigation line above the title"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_setup_cell_comes_first_and_only_once(path: Path) -> None:
+    cells = code_cells(read(path))
+    assert cells[0].source.strip() == SETUP
+    assert not any("%load_ext" in cell.source for cell in cells[1:])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids(LESSONS))
+def test_lesson_states_objectives_time_and_takeaways(path: Path) -> None:
+    notebook = read(path)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "**You will learn to**" in text
+    assert "**Time:**" in text
+    assert "## Key takeaways" in text
+    last = notebook.cells[-1]
+    assert last.cell_type == "markdown" and LINK.search(last.source.splitlines()[-1])
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=ids(RECORDED))
+def test_recorded_notebook_ran_top_to_bottom_in_order(path: Path) -> None:
+    counts = [cell.execution_count for cell in code_cells(read(path))]
+    assert counts == list(range(1, len(counts) + 1)), "re-record it with `make record`"
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=ids(RECORDED))
+def test_errors_appear_exactly_in_cells_tagged_raises_exception(path: Path) -> None:
+    for index, cell in enumerate(code_cells(read(path))):
+        tagged = "raises-exception" in cell.metadata.get("tags", [])
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        assert tagged == bool(errors), f"code cell {index}: tagged={tagged}, errors={errors}"
+
+
+@pytest.mark.parametrize("path", WORKBOOKS, ids=ids(WORKBOOKS))
+def test_workbook_is_clean(path: Path) -> None:
+    for cell in code_cells(read(path)):
+        assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_lessons_solutions_and_workbooks_match_by_name() -> None:
+    lessons = {p.name for p in LESSONS}
+    solutions = {p.name for p in SOLUTIONS}
+    workbooks = {p.name for p in WORKBOOKS}
+    assert solutions == workbooks
+    assert solutions <= lessons, solutions - lessons
+
+
+def markdown_files() -> list[Path]:
+    return [ROOT / "README.md", *ALL]
+
+
+def markdown_of(path: Path) -> str:
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    return "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub/JupyterLab-style anchors of the headings in a Markdown file or notebook."""
+    found = set()
+    for line in markdown_of(path).splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
+def test_relative_links_lead_to_files_and_headings_that_exist(path: Path) -> None:
+    for target in LINK.findall(markdown_of(path)):
+        if re.match(r"[a-z]+:", target):
+            continue  # web links are not followed; the course needs no internet
+        file_part, _, anchor = target.partition("#")
+        destination = (path.parent / file_part).resolve() if file_part else path
+        assert destination.exists(), f"{path.name}: broken link {target}"
+        if anchor:
+            assert anchor in anchors(destination), f"{path.name}: no heading for {target}"
+
+
+def test_readme_course_map_links_every_lesson() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for lesson in LESSONS:
+        assert f"notebooks/{lesson.name}" in readme, f"{lesson.name} missing from the course map"
