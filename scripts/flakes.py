@@ -1,0 +1,176 @@
+"""Run the notebook validation many times and report which cells ever failed.
+
+A timing-annotated course must not flake: a stamp that reads ``[1.0s]`` on one run
+and ``[1.1s]`` on the next fails validation for no reason a learner could fix.  This
+script runs the same validation as ``make test`` (nbval over ``notebooks/`` and
+``solutions/``, plus the tests, two workers) N times, collects the failed test ids
+of every run, and prints how often each cell failed, with the cell's first line::
+
+    python scripts/flakes.py              # 10 runs
+    python scripts/flakes.py -n 3 --load  # 3 runs with one core kept busy meanwhile
+
+``--load`` starts a process that spins on one core for the whole session: a
+stand-in for a slow, shared CI runner.  The browser test is left out (it is about the
+page, not about timing; run it with ``pytest -m browser``).  Each run's full output
+is kept in a log folder, printed at the end, so the diffs of a failed cell can be read.
+
+Exit status: 0 when every run passed, 1 otherwise.  Run it with the project's
+interpreter (``.venv/bin/python``): the validation runs under the same one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S.*?)(?: - (.*))?$")
+FINAL_LINE = re.compile(r"\b\d+ (passed|failed|errors?|skipped)\b.* in [\d.]+s")
+NBVAL_ID = re.compile(r"^(?P<path>.+\.ipynb)::Cell (?P<number>\d+)$")
+
+
+@dataclass
+class Run:
+    number: int
+    status: int
+    seconds: float
+    failures: dict[str, str]  # test id -> first line of the reason
+    summary: str  # pytest's last line, e.g. "2 failed, 40 passed in 31.2s"
+    log: Path
+
+
+def validation_command(workers: int, paths: list[str], extra: list[str]) -> list[str]:
+    """The ``make test`` command, minus the browser test, plus a readable failure list."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-n",
+        str(workers),
+        "--dist",
+        "loadscope",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "tests/sanitize.cfg",
+        "-p",
+        "no:randomly",  # same order every run: differences come from timing alone
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not browser",
+        "-rfE",  # one "FAILED id - reason" line per failure
+        "-q",
+        "--color=no",
+        *extra,
+        *paths,
+    ]
+
+
+def run_once(number: int, command: list[str], log_dir: Path) -> Run:
+    log = log_dir / f"run-{number:02d}.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        status = subprocess.run(
+            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False
+        ).returncode
+    seconds = time.monotonic() - started
+    failures: dict[str, str] = {}
+    summary = ""
+    for line in log.read_text(errors="replace").splitlines():
+        match = SUMMARY_LINE.match(line)
+        if match:
+            failures[match.group(2)] = (match.group(3) or match.group(1)).strip()
+        if FINAL_LINE.search(line):
+            summary = line.strip("= ")
+    return Run(number, status, seconds, failures, summary, log)
+
+
+def describe(test_id: str) -> str:
+    """``nb.ipynb::Cell 3`` -> the same, with the first line of that code cell."""
+    match = NBVAL_ID.match(test_id)
+    if not match:
+        return test_id
+    try:
+        import nbformat
+
+        notebook = nbformat.read(ROOT / match["path"], as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        first = code[int(match["number"])].source.strip().splitlines()[0]
+    except Exception:  # the notebook changed meanwhile; the id alone will do
+        return test_id
+    return f"{test_id}  ({first[:50]})"
+
+
+def start_load() -> subprocess.Popen[bytes]:
+    """A process that keeps one core busy until it is stopped."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--runs", type=int, default=10, help="how many runs (10)")
+    parser.add_argument(
+        "--load", action="store_true", help="keep one core busy with a spinning process"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (2)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["notebooks", "solutions", "tests"],
+        help="what to validate (default: notebooks solutions tests)",
+    )
+    parser.add_argument("--pytest-args", default="", help="more pytest options, one string")
+    args = parser.parse_args(argv)
+
+    command = validation_command(args.workers, args.paths, args.pytest_args.split())
+    log_dir = Path(tempfile.mkdtemp(prefix="flakes-"))
+    load = start_load() if args.load else None
+    print(f"{args.runs} runs of: {' '.join(command[1:])}")
+    if load:
+        print(f"load: one core kept busy by process {load.pid}")
+    runs: list[Run] = []
+    try:
+        for number in range(1, args.runs + 1):
+            run = run_once(number, command, log_dir)
+            runs.append(run)
+            verdict = "ok" if run.status == 0 else f"FAILED (exit {run.status})"
+            print(f"run {number:2d}/{args.runs}: {verdict:18s} {run.seconds:6.1f} s  {run.summary}")
+            for test_id, reason in run.failures.items():
+                print(f"        {test_id}: {reason[:100]}")
+    finally:
+        if load:
+            load.terminate()
+            load.wait()
+
+    counts = collections.Counter(test_id for run in runs for test_id in run.failures)
+    failed_runs = [run for run in runs if run.status != 0]
+    unexplained = [run for run in failed_runs if not run.failures]
+    times = sorted(run.seconds for run in runs)
+    print()
+    print(f"Failures per test over {len(runs)} runs{' under load' if load else ''}:")
+    if counts:
+        for test_id, count in counts.most_common():
+            print(f"  {count:3d}/{len(runs)}  {describe(test_id)}")
+    else:
+        print("  none")
+    for run in unexplained:
+        print(f"  run {run.number} exited with status {run.status} without a failed test")
+    print(
+        f"Summary: {len(runs) - len(failed_runs)}/{len(runs)} runs passed; "
+        f"{len(counts)} distinct failing tests; run time min {times[0]:.1f} s, "
+        f"median {times[len(times) // 2]:.1f} s, max {times[-1]:.1f} s"
+    )
+    print(f"Logs: {log_dir}")
+    return 1 if failed_runs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

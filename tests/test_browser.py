@@ -1,0 +1,381 @@
+"""Every lesson runs top to bottom with *Run All* in JupyterLab, as a learner sees it.
+
+nbval proves the recorded outputs are right; this proves the learner's path works:
+JupyterLab starts with the course's settings, each lesson in ``notebooks/`` opens in a
+real browser (headless Chromium driven by Playwright), *Run > Run All Cells* runs every
+cell without stopping, and the page shows what the lesson promises:
+
+* every code cell ran (its prompt shows ``[n]``, none is left at ``[*]`` or ``[ ]``);
+* errors appear only in cells tagged ``raises-exception``, and every such cell whose
+  recorded output is an error shows one;
+* text on stderr appears only where the recorded output has it too;
+* cells whose recorded output carries timing stamps (``[1.0s] World``) show stamps;
+* no notification pop-up (news, update check) covers the lesson.
+
+The lessons are opened from a temporary copy of ``notebooks/``, so nothing the browser
+does (autosave included) can touch the committed notebooks; the test also checks
+their hashes before and after.  A screenshot of each lesson after Run All is saved in
+``screenshots/latest/``.
+
+Needs Playwright for Python and Debian's ``chromium`` (see ``install_hint``); without
+them the test fails with instructions rather than skipping, so CI cannot pass
+without having run it.  ``CHROMIUM=/path/to/chromium`` picks another browser binary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from lab_server import JupyterLab, running_jupyterlab
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+LESSONS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
+SETTINGS_DIR = REPO / ".jupyter" / "lab" / "user-settings"
+SCREENSHOTS = REPO / "screenshots" / "latest"
+COMMITTED_NOTEBOOKS = ("notebooks", "solutions", "exercises")
+
+STAMP = re.compile(r"\[\d+\.\ds\]")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGE_LOAD_TIMEOUT = 90  # s: JupyterLab's page and the lesson's kernel, on a busy machine
+LESSON_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT", 300))  # s: Run All, one lesson
+VIEWPORT = {"width": 1280, "height": 900}
+
+install_hint = (
+    "The browser test needs Playwright for Python and Chromium:\n"
+    "    apt-get install -y chromium            # Debian/Ubuntu package, /usr/bin/chromium\n"
+    "    .venv/bin/python -m pip install playwright   # or: pip install -e '.[browser]'\n"
+    "(Playwright's own browser download is not needed; set CHROMIUM=/path/to/chromium\n"
+    "to use a browser installed elsewhere.)"
+)
+
+
+# --- what the notebook file says -------------------------------------------------------
+
+
+@dataclass
+class ExpectedCell:
+    """One code cell of the lesson as recorded in the .ipynb file."""
+
+    index: int  # position among all cells (markdown included), as in the page
+    source: str
+    raises: bool  # tagged raises-exception
+    recorded_error: bool
+    recorded_stderr: bool
+    recorded_stamps: bool
+
+    @property
+    def label(self) -> str:
+        first_line = self.source.strip().splitlines()[0] if self.source.strip() else ""
+        return f"cell {self.index + 1} ({first_line[:60]!r})"  # counted as the status bar does
+
+
+def expected_cells(lesson: Path) -> tuple[int, list[ExpectedCell]]:
+    """How many cells the lesson has, and what its code cells should show."""
+    notebook = nbformat.read(lesson, as_version=4)
+    code: list[ExpectedCell] = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        outputs = cell.get("outputs", [])
+        text = "".join(
+            output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+            for output in outputs
+        )
+        code.append(
+            ExpectedCell(
+                index=index,
+                source=cell.source,
+                raises="raises-exception" in cell.metadata.get("tags", []),
+                recorded_error=any(o.output_type == "error" for o in outputs),
+                recorded_stderr=any(o.get("name") == "stderr" for o in outputs),
+                recorded_stamps=bool(STAMP.search(text)),
+            )
+        )
+    return len(notebook.cells), code
+
+
+# --- what the page shows ----------------------------------------------------------------
+
+# Reads the open notebook from the page: for each cell its prompt and rendered outputs
+# from the DOM, and each output's type from JupyterLab's model (an error and a stream
+# on stderr are both rendered as application/vnd.jupyter.stderr; only the model can
+# tell them apart).
+READ_NOTEBOOK_JS = """
+() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext) return null;
+  const cells = panel.content.widgets.map((cell) => {
+    const prompt = cell.node.querySelector('.jp-InputPrompt');
+    const outputs = [];
+    if (cell.model.type === 'code') {
+      for (let i = 0; i < cell.model.outputs.length; i++) {
+        const json = cell.model.outputs.get(i).toJSON();
+        outputs.push({type: json.output_type, name: json.name || null,
+                      ename: json.ename || null, evalue: json.evalue || null});
+      }
+    }
+    const rendered = [...cell.node.querySelectorAll('.jp-OutputArea-output')].map((el) => ({
+      mime: el.getAttribute('data-mime-type'), text: el.textContent,
+    }));
+    return {type: cell.model.type, prompt: prompt ? prompt.textContent.trim() : '',
+            outputs, rendered};
+  });
+  const toasts = [...document.querySelectorAll('.Toastify__toast')].map((t) => t.textContent);
+  return {status: panel.sessionContext.kernelDisplayStatus, cells, toasts};
+}
+"""
+
+EXECUTED = re.compile(r"^\[\d+\]:?$")
+
+
+@dataclass
+class PageState:
+    status: str
+    cells: list[dict[str, Any]]
+    toasts: list[str] = field(default_factory=list)
+
+    def prompt(self, index: int) -> str:
+        return str(self.cells[index]["prompt"])
+
+    @property
+    def running(self) -> bool:
+        return any("*" in cell["prompt"] for cell in self.cells if cell["type"] == "code")
+
+
+def read_page(page: Any) -> PageState | None:
+    state = page.evaluate(READ_NOTEBOOK_JS)
+    return PageState(**state) if state else None
+
+
+# --- fixtures -----------------------------------------------------------------------------
+
+
+def notebook_hashes() -> dict[str, str]:
+    return {
+        str(path.relative_to(REPO)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in COMMITTED_NOTEBOOKS
+        for path in sorted((REPO / folder).glob("**/*.ipynb"))
+    }
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or next(
+        (p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None
+    )
+    if not found or not Path(found).exists():
+        pytest.fail(f"Chromium was not found.\n{install_hint}", pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(f"Playwright for Python is not installed.\n{install_hint}", pytrace=False)
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+            )
+        except Exception as error:  # a broken install: say so, with the cause
+            pytest.fail(f"Chromium did not start: {error}\n{install_hint}", pytrace=False)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """JupyterLab serving a copy of the lessons, with the course's settings."""
+    before = notebook_hashes()
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(
+        REPO / "notebooks",
+        root / "notebooks",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
+    try:
+        with running_jupyterlab(root, SETTINGS_DIR) as server:
+            yield server
+    finally:
+        after = notebook_hashes()
+        changed = sorted(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
+        assert not changed, f"the browser test modified committed notebooks: {changed}"
+
+
+@pytest.fixture
+def page(browser: Any, lab: JupyterLab) -> Iterator[Any]:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(PAGE_LOAD_TIMEOUT * 1000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+        lab.shut_down_kernels()
+
+
+# --- the test -------------------------------------------------------------------------------
+
+
+def test_course_settings_turn_off_news_and_update_checks(lab: JupyterLab) -> None:
+    settings = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    assert settings["settings"] == {  # type: ignore[index]
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }, "JupyterLab did not pick up .jupyter/lab/user-settings (JUPYTERLAB_SETTINGS_DIR)"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
+def test_lesson_runs_all_cells_in_jupyterlab(lesson: Path, lab: JupyterLab, page: Any) -> None:
+    cell_count, code_cells = expected_cells(lesson)
+    open_lesson(page, lab, lesson, cell_count)
+    run_all_cells(page)
+    state = wait_until_finished(page, lesson, code_cells)
+    save_screenshot(page, lesson, state)
+    problems = check_lesson(state, code_cells)
+    if problems:
+        pytest.fail(f"{lesson.name} in JupyterLab:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def open_lesson(page: Any, lab: JupyterLab, lesson: Path, cell_count: int) -> None:
+    # ?reset: a fresh workspace, so the previous lesson is not reopened with this one
+    page.goto(lab.url(f"/lab/tree/notebooks/{lesson.name}?reset"))
+    deadline = time.monotonic() + PAGE_LOAD_TIMEOUT
+    state = None
+    while time.monotonic() < deadline:
+        state = read_page(page)
+        if state and len(state.cells) == cell_count and state.status == "idle":
+            break
+        if state and state.status in ("dead", "unknown") and len(state.cells) == cell_count:
+            pytest.fail(f"{lesson.name}: the kernel did not start ({state.status}).\n{lab.log()}")
+        time.sleep(0.25)
+    else:
+        seen = "nothing" if state is None else f"{len(state.cells)} cells, kernel {state.status}"
+        pytest.fail(
+            f"{lesson.name} did not open with an idle kernel within {PAGE_LOAD_TIMEOUT} s "
+            f"(expected {cell_count} cells; the page shows {seen}).\n"
+            f"Server log:\n{lab.log()[-3000:]}"
+        )
+    # the lesson takes the whole width, as it does for a learner who hides the file browser
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+
+
+def run_all_cells(page: Any) -> None:
+    """*Run > Run All Cells*, through the menu bar as a learner would."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+def wait_until_finished(page: Any, lesson: Path, code_cells: list[ExpectedCell]) -> PageState:
+    """Wait until no cell is queued or running and the kernel is idle.
+
+    Run All stops at the first unexpected error; the wait then ends too (nothing is
+    queued any more), and the checks report which cell stopped it.
+    """
+    started = time.monotonic()
+    seen_running = False
+    settled_since: float | None = None
+    state: PageState | None = None
+    to_run = [cell.index for cell in code_cells if cell.source.strip()]
+    while time.monotonic() - started < LESSON_TIMEOUT:
+        state = read_page(page)
+        assert state is not None, f"{lesson.name}: the notebook is no longer the current tab"
+        seen_running = seen_running or state.running or state.status == "busy"
+        all_ran = all(EXECUTED.match(state.prompt(i)) for i in to_run)
+        if state.status == "idle" and not state.running and (all_ran or seen_running):
+            settled_since = settled_since or time.monotonic()
+            # all cells numbered: done; stopped early: make sure it stays stopped
+            if all_ran or time.monotonic() - settled_since > 2:
+                return state
+        else:
+            settled_since = None
+        if state.status == "dead":
+            pytest.fail(f"{lesson.name}: the kernel died during Run All")
+        time.sleep(0.2)
+    assert state is not None
+    stuck = [c.label for c in code_cells if "*" in state.prompt(c.index)]
+    pytest.fail(
+        f"{lesson.name}: Run All did not finish within {LESSON_TIMEOUT:.0f} s "
+        f"(kernel {state.status}; still running or queued: {', '.join(stuck) or 'none'})"
+    )
+
+
+def check_lesson(state: PageState, code_cells: list[ExpectedCell]) -> list[str]:
+    """Everything wrong with the page after Run All, one sentence each."""
+    problems: list[str] = []
+    for cell in code_cells:
+        shown = state.cells[cell.index]
+        if cell.source.strip() and not EXECUTED.match(shown["prompt"]):
+            problems.append(f"{cell.label} did not run (prompt {shown['prompt'] or 'empty'!r})")
+            continue
+        errors = [o for o in shown["outputs"] if o["type"] == "error"]
+        stderr = [o for o in shown["outputs"] if o["type"] == "stream" and o["name"] == "stderr"]
+        texts = "".join(r["text"] for r in shown["rendered"])
+        if errors and not cell.raises:
+            first = errors[0]
+            problems.append(
+                f"{cell.label} raised {first['ename']}: {first['evalue']} "
+                "but is not tagged raises-exception"
+            )
+        if cell.raises and cell.recorded_error and not errors:
+            problems.append(f"{cell.label} is tagged raises-exception but showed no error")
+        if errors and not any(
+            r["mime"] == "application/vnd.jupyter.stderr" for r in shown["rendered"]
+        ):
+            problems.append(f"{cell.label} has an error the page does not display")
+        if stderr and not cell.recorded_stderr:
+            problems.append(f"{cell.label} wrote to stderr, unlike its recorded output")
+        if cell.recorded_stamps and not STAMP.search(texts):
+            problems.append(f"{cell.label} shows no timing stamps (its recorded output has them)")
+        if len(shown["rendered"]) < len(shown["outputs"]):
+            problems.append(f"{cell.label}: some outputs are not rendered")
+    if state.toasts:
+        problems.append(f"notification pop-ups on the page: {state.toasts}")
+    return problems
+
+
+def save_screenshot(page: Any, lesson: Path, state: PageState) -> None:
+    """``screenshots/latest/<lesson>.png``: the first timing-stamped output in view."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    stamped = next(
+        (
+            i
+            for i, cell in enumerate(state.cells)
+            if any(STAMP.search(r["text"]) for r in cell["rendered"])
+        ),
+        0,
+    )
+    target = max(stamped - 1, 0)  # the cell before it: the explanation, then the output
+    page.evaluate(
+        "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
+        ".node.scrollIntoView({block: 'start'})",
+        target,
+    )
+    time.sleep(0.5)  # let the scrolled cells paint
+    page.screenshot(path=str(SCREENSHOTS / f"{lesson.stem}.png"))
