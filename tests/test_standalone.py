@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from asyncio_tutorial.standalone import run_program
+from asyncio_tutorial.standalone import parse_arguments, run_program
 
 HELLO = textwrap.dedent(
     """\
@@ -48,6 +48,20 @@ def test_warnings_name_the_file_too() -> None:
     status, _, err = run(source, "warn.py")
     assert status == 0
     assert err.startswith("warn.py:2: DeprecationWarning: careful")
+
+
+def test_interpreter_options_come_before_the_file_name() -> None:
+    assert parse_arguments("-W ignore::DeprecationWarning seed.py") == (
+        ["-W", "ignore::DeprecationWarning"],
+        "seed.py",
+    )
+    assert parse_arguments("") == ([], "main.py")
+    out, err = io.StringIO(), io.StringIO()
+    source = "import warnings\nwarnings.warn('careful', DeprecationWarning)\nprint('ok')\n"
+    status = run_program(
+        source, python_options=["-W", "ignore::DeprecationWarning"], stdout=out, stderr=err
+    )
+    assert (status, out.getvalue(), err.getvalue()) == (0, "[0.0s] ok\n", "")
 
 
 def test_unstamped_when_asked() -> None:

@@ -30,6 +30,7 @@ def install() -> None:
     if isinstance(sys.stdout, StampedStream) or sys.stdout is None:
         return
     import asyncio  # noqa: F401
+
     started_at = float(os.environ.setdefault(T0_VARIABLE, repr(time.monotonic())))
     stream = StampedStream(sys.stdout)
     stream.start(started_at)

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from asyncio_tutorial.stamps import StampedStream
-from asyncio_tutorial.standalone import ProgramFailed, run_program
+from asyncio_tutorial.standalone import ProgramFailed, parse_arguments, run_program
 
 _state: dict[str, Any] = {}
 
@@ -81,14 +81,15 @@ def _post_run_cell(result: Any) -> None:
 
 
 def standalone(line: str, cell: str) -> None:
-    """Run this cell as a standalone Python program: ``%%standalone [name.py]``.
+    """Run this cell as a standalone Python program: ``%%standalone [options] [name.py]``.
 
-    The program is run by the notebook's own interpreter in the notebook's folder;
-    its printed lines are stamped from the moment it started.  A program that exits
-    with an error fails the cell with ``ProgramFailed``.
+    The program is run by the notebook's own interpreter in the notebook's folder,
+    with any interpreter ``options`` (``-W error``, ``-X dev``...) given before the
+    name; its printed lines are stamped from the moment it started.  A program that
+    exits with an error fails the cell with ``ProgramFailed``.
     """
-    filename = line.strip() or "main.py"
-    status = run_program(cell, filename, cwd=os.getcwd())
+    options, filename = parse_arguments(line)
+    status = run_program(cell, filename, python_options=options, cwd=os.getcwd())
     if status != 0:
         raise ProgramFailed(f"{filename} exited with status {status}")
 

@@ -20,6 +20,10 @@ is shown while it runs.  Each printed line carries a timing stamp counted from t
 moment the program started.  Tracebacks and warnings name the file as ``hello.py``,
 whatever the temporary folder was, so the output reads the same on every machine.
 
+Options for the interpreter go before the file name, as in a terminal:
+``%%standalone -W ignore::DeprecationWarning old_style.py`` runs
+``python -W ignore::DeprecationWarning old_style.py``.
+
 If the program exits with a non-zero status, the cell fails with
 :class:`ProgramFailed`, just as a failing command would fail a build.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 import codecs
 import os
 import selectors
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -47,10 +52,25 @@ class ProgramFailed(Exception):
     """A ``%%standalone`` program exited with a non-zero status."""
 
 
+def parse_arguments(line: str) -> tuple[list[str], str]:
+    """Split a ``%%standalone`` line into interpreter options and the program's file name.
+
+    >>> parse_arguments("-W ignore::DeprecationWarning old.py")
+    (['-W', 'ignore::DeprecationWarning'], 'old.py')
+    >>> parse_arguments("")
+    ([], 'main.py')
+    """
+    words = shlex.split(line)
+    if words and words[-1].endswith(".py"):
+        return words[:-1], words[-1]
+    return words, "main.py"
+
+
 def run_program(
     source: str,
     filename: str = "main.py",
     *,
+    python_options: list[str] | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     cwd: str | os.PathLike[str] | None = None,
@@ -79,7 +99,7 @@ def run_program(
                 p for p in (str(hooks), env.get("PYTHONPATH", "")) if p
             )
         process = subprocess.Popen(
-            [sys.executable, str(script)],
+            [sys.executable, *(python_options or []), str(script)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
