@@ -2,12 +2,22 @@
 
 ``record``
     Execute notebooks in place so their outputs are real (behind ``make record``).
+``exercises``
+    Regenerate every workbook in ``exercises/`` from ``solutions/`` (``make exercises``).
+``progress``
+    A table of every exercise in every workbook: passed, wrong or not attempted
+    (``make progress``).  Workbooks are run on copies and never modified.  It is a
+    report, so it exits with 0 whatever the exercises' state.
+``check FILE``
+    The same for one workbook, for scripts: exits with 0 only when every exercise in
+    it passes, and with 1 when any is wrong, not attempted or not checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from asyncio_tutorial import notebooks
 
@@ -23,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("paths", nargs="+", help="notebooks, or folders of notebooks")
     rec.add_argument("-j", "--jobs", type=int, default=None, help="notebooks at a time")
     rec.set_defaults(run=_record)
+
+    gen = commands.add_parser("exercises", help="regenerate the workbooks from the solutions")
+    gen.add_argument("--solutions", default="solutions", help="folder of solutions notebooks")
+    gen.add_argument("--out", default="exercises", help="folder to write the workbooks to")
+    gen.set_defaults(run=_exercises)
+
+    prog = commands.add_parser("progress", help="how every exercise stands (changes nothing)")
+    prog.add_argument("paths", nargs="*", default=["exercises"], help="workbooks or folders")
+    prog.set_defaults(run=_progress)
+
+    check = commands.add_parser(
+        "check", help="how one workbook's exercises stand; exit 1 unless all pass"
+    )
+    check.add_argument("file", help="a workbook, e.g. exercises/01-coroutines.ipynb")
+    check.set_defaults(run=_check)
     return parser
 
 
@@ -31,9 +56,41 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exercises(args: argparse.Namespace) -> int:
+    from asyncio_tutorial import workbooks
+
+    for path, changed in workbooks.generate_all(Path(args.solutions), Path(args.out)):
+        print(f"{'wrote' if changed else 'unchanged'} {path}")
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from asyncio_tutorial import progress
+
+    for path in progress.find_workbooks(args.paths):
+        print(progress.format_report(progress.check_workbook(path)), flush=True)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from asyncio_tutorial import progress
+
+    if Path(args.file).is_dir():
+        print(f"error: check takes one notebook; for folders use progress {args.file}")
+        return 2
+    (path,) = progress.find_workbooks([args.file])
+    report = progress.check_workbook(path)
+    print(progress.format_report(report))
+    return 0 if report.all_passed else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

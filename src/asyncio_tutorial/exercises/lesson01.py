@@ -1,0 +1,446 @@
+"""Lesson 01's exercises: writing, awaiting and driving coroutines.
+
+The workbook ``exercises/01-coroutines.ipynb`` starts with::
+
+    from asyncio_tutorial.exercises.lesson01 import ex1, ex2, ex3, ex4
+
+and the helpers the exercises use (``fetch_user``, ``fetch_team``, ``Pause``,
+``add_slowly``, ``FlakyService``) are imported from here too, so that ``fetch_user??``
+shows how they work.  The worked answers are in ``solutions/01-coroutines.ipynb``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Generator
+from functools import partial
+from typing import Any
+
+from asyncio_tutorial.exercises.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.exercises.diagnose import (
+    EARLY_ALLOWANCE,
+    common_mistakes,
+    expect_coroutine_function,
+    expect_plain_function,
+    judge_duration,
+    seconds,
+)
+from asyncio_tutorial.exercises.runner import run_coroutine, run_function
+
+TIME_LIMIT = 2.0  # every exercise here finishes in well under half a second
+
+# --- Exercise 1: greet -------------------------------------------------------------
+
+
+def check_greet(greet: Any) -> Result:
+    """``greet(name)`` waits 0.1 s on the loop, then returns ``"Hello, {name}!"``."""
+    problem = expect_coroutine_function(greet, "greet")
+    if problem:
+        return problem
+    for name in ("Ada", "Grace"):
+        call = f"greet({name!r})"
+        outcome = run_coroutine(partial(greet, name), TIME_LIMIT)
+        problem = common_mistakes(
+            outcome, call, name="greet", hint_call="ex1.hint()", time_limit=TIME_LIMIT
+        )
+        if problem:
+            return problem
+        expected = f"Hello, {name}!"
+        if outcome.value is None:
+            return wrong(
+                "wrong_type",
+                f'{call} returned None: end with `return f"Hello, {{name}}!"`.',
+            )
+        if outcome.value != expected:
+            return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
+        problem = judge_duration(outcome.elapsed, 0.1, call)
+        if problem:
+            return problem
+    return correct(
+        "greet('Ada') returned 'Hello, Ada!' after 0.1 s, and the event loop was free "
+        "to run other work while it waited."
+    )
+
+
+ex1 = Exercise(
+    lesson="01",
+    number=1,
+    title="Greet after a pause",
+    answer="greet",
+    checker=check_greet,
+    hints=[
+        "A function that can wait without blocking is defined with `async def`.",
+        "`asyncio.sleep(0.1)` makes a coroutine; only `await asyncio.sleep(0.1)` waits.",
+        'An f-string builds the greeting: `f"Hello, {name}!"`.',
+    ],
+)
+
+# --- Exercise 2: fetch_profile -------------------------------------------------------
+
+USERS: dict[int, dict[str, Any]] = {
+    1: {"name": "Ada Lovelace", "team_id": 7},
+    2: {"name": "Grace Hopper", "team_id": 3},
+}
+TEAMS: dict[int, str] = {7: "Analytical Engines", 3: "Compilers"}
+
+
+async def fetch_user(user_id: int) -> dict[str, Any]:
+    """Look up a user, e.g. ``{"name": "Ada Lovelace", "team_id": 7}``: a 0.1 s query."""
+    await asyncio.sleep(0.1)
+    return dict(USERS[user_id])
+
+
+async def fetch_team(team_id: int) -> str:
+    """Look up a team's name, e.g. ``"Analytical Engines"``: another 0.1 s query."""
+    await asyncio.sleep(0.1)
+    return TEAMS[team_id]
+
+
+def check_fetch_profile(fetch_profile: Any) -> Result:
+    """``fetch_profile(id)`` awaits ``fetch_user`` then ``fetch_team`` and combines them."""
+    problem = expect_coroutine_function(fetch_profile, "fetch_profile")
+    if problem:
+        return problem
+    for user_id in (1, 2):
+        call = f"fetch_profile({user_id})"
+        outcome = run_coroutine(partial(fetch_profile, user_id), TIME_LIMIT)
+        problem = common_mistakes(
+            outcome, call, name="fetch_profile", hint_call="ex2.hint()", time_limit=TIME_LIMIT
+        )
+        if problem:
+            return problem
+        user = USERS[user_id]
+        expected = f"{user['name']} ({TEAMS[user['team_id']]})"
+        if not isinstance(outcome.value, str):
+            return wrong(
+                "wrong_type",
+                f"{call} returned {outcome.value!r}; it should return a string, {expected!r}.",
+            )
+        if outcome.value != expected:
+            return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
+        problem = judge_duration(outcome.elapsed, 0.2, call)
+        if problem:
+            return problem
+    return correct(
+        "fetch_profile(1) returned 'Ada Lovelace (Analytical Engines)' after 0.2 s: "
+        "0.1 s for the user, then 0.1 s for the team it needed from the user."
+    )
+
+
+ex2 = Exercise(
+    lesson="01",
+    number=2,
+    title="A profile from two lookups",
+    answer="fetch_profile",
+    checker=check_fetch_profile,
+    hints=[
+        "Calling `fetch_user(user_id)` only makes a coroutine; `await` it to get the dict.",
+        'The team\'s id is in the user: `user["team_id"]`. Await `fetch_team` with it.',
+        "Combine with an f-string: `f\"{user['name']} ({team})\"`.",
+    ],
+)
+
+# --- Exercise 3: drive a coroutine by hand -------------------------------------------
+
+
+class Pause:
+    """An awaitable that hands control back once, the way ``asyncio.sleep(0)`` does.
+
+    ``await Pause()`` runs ``__await__``, a generator: its bare ``yield`` travels up
+    through every ``await`` to whoever called ``send`` on the outermost coroutine,
+    which is the event loop normally, and your ``run`` in exercise 3.
+    """
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield
+
+
+async def add_slowly(a: int, b: int) -> int:
+    """Pause twice, then return ``a + b``: a coroutine to try ``run`` on."""
+    await Pause()
+    await Pause()
+    return a + b
+
+
+class _Progress:
+    """How far the checker's coroutine got, and whether an event loop was running it."""
+
+    def __init__(self) -> None:
+        self.pauses = 0
+        self.finished = False
+        self.under_asyncio = False
+
+
+async def _pausing(progress: _Progress, pauses: int, value: Any) -> Any:
+    for _ in range(pauses):
+        await Pause()
+        progress.pauses += 1
+        try:
+            asyncio.get_running_loop()
+            progress.under_asyncio = True
+        except RuntimeError:
+            pass
+    progress.finished = True
+    return value
+
+
+def check_run(run: Any) -> Result:
+    """``run(coro)`` sends ``None`` into ``coro`` until ``StopIteration``; returns its value."""
+    problem = expect_plain_function(run, "run")
+    if problem:
+        return problem
+    for pauses, value in ((3, "done"), (0, 42)):
+        progress = _Progress()
+        coroutine = _pausing(progress, pauses, value)
+        try:
+            problem = _judge_run(run, coroutine, progress, pauses, value)
+        finally:
+            _close(coroutine)
+        if problem:
+            return problem
+    return correct(
+        "run(coro) resumed the coroutine through all 3 of its pauses and returned the "
+        "value it carried out on StopIteration, with no event loop at all."
+    )
+
+
+def _judge_run(
+    run: Callable[[Any], Any], coroutine: Any, progress: _Progress, pauses: int, value: Any
+) -> Result | None:
+    call = f"run(coro) on a coroutine that pauses {pauses} times and returns {value!r}"
+    outcome = run_function(partial(run, coroutine), TIME_LIMIT)
+    if outcome.value is coroutine:
+        return wrong(
+            "returned_coroutine",
+            f"{call} returned the coroutine it was given, unrun. Drive it: call "
+            "`coro.send(None)` again and again until it raises StopIteration.",
+        )
+    if isinstance(outcome.error, StopIteration):
+        return wrong(
+            "stop_iteration_escaped",
+            f"{call} let StopIteration escape. It is how a coroutine says it has "
+            "finished: catch it (`except StopIteration as stop:`) and return `stop.value`.",
+        )
+    if isinstance(outcome.error, RuntimeError) and "cannot reuse" in str(outcome.error):
+        return wrong(
+            "kept_sending",
+            f"{call} kept calling send() after the coroutine had finished. Stop at the "
+            "first StopIteration and return its `.value`.",
+        )
+    problem = common_mistakes(
+        outcome, call, name="run", hint_call="ex3.hint()", time_limit=TIME_LIMIT
+    )
+    if problem:
+        return problem
+    if progress.under_asyncio:
+        return wrong(
+            "used_asyncio",
+            f"{call} got its answer from an asyncio event loop. The point is to do the "
+            "loop's job yourself: no asyncio, just `coro.send(None)`.",
+        )
+    if not progress.finished:
+        return wrong(
+            "stopped_early",
+            f"{call} returned after {progress.pauses} of {pauses} pauses: the coroutine had "
+            "not finished. Keep sending until it raises StopIteration.",
+        )
+    if outcome.value != value:
+        return wrong(
+            "lost_return_value",
+            f"{call} returned {outcome.value!r}. The coroutine's return value travels on "
+            "the StopIteration: return `stop.value`.",
+        )
+    return None
+
+
+def _close(coroutine: Coroutine[Any, Any, Any]) -> None:
+    """Close the checker's coroutine, however far the answer got with it."""
+    try:
+        coroutine.close()
+    except (RuntimeError, ValueError):  # still running in a thread that could not stop
+        pass
+
+
+ex3 = Exercise(
+    lesson="01",
+    number=3,
+    title="Drive a coroutine by hand",
+    answer="run",
+    checker=check_run,
+    hints=[
+        "`coro.send(None)` runs the coroutine up to its next pause (or to its end).",
+        "When the coroutine finishes, `send` raises StopIteration: loop until then.",
+        "`except StopIteration as stop: return stop.value` hands back what it returned.",
+    ],
+)
+
+# --- Exercise 4: retry ---------------------------------------------------------------
+
+
+class FlakyService:
+    """A pretend network service whose first ``failures`` calls fail.
+
+    ``await service.call()`` raises ``ConnectionError`` for the first ``failures``
+    calls and returns ``result`` after that.  ``service.calls`` counts the calls.
+    """
+
+    def __init__(self, failures: int, result: str = "OK") -> None:
+        self.failures = failures
+        self.result = result
+        self.calls = 0
+
+    async def call(self) -> str:
+        self.calls += 1
+        await asyncio.sleep(0)
+        if self.calls <= self.failures:
+            raise ConnectionError(f"call {self.calls} failed")
+        return self.result
+
+
+RETRY_PAUSE = 0.1  # seconds to wait between attempts
+
+
+def check_retry(retry: Any) -> Result:
+    """``retry(op, attempts)``: up to ``attempts`` awaits of ``op()``, 0.1 s apart."""
+    problem = expect_coroutine_function(retry, "retry")
+    if problem:
+        return problem
+    return (
+        _retry_recovers(retry)
+        or _retry_gives_up(retry)
+        or _retry_first_time(retry)
+        or correct(
+            "retry returned the first success (after 0.2 s: two failures, 0.1 s apart), "
+            "and after 3 failed attempts raised the last error."
+        )
+    )
+
+
+def _run_retry(retry: Any, service: FlakyService) -> tuple[Any, str]:
+    call = f"retry(service.call, attempts=3) with a service that fails {service.failures}×"
+    outcome = run_coroutine(lambda: retry(service.call, 3), TIME_LIMIT)
+    return outcome, call
+
+
+def _retry_recovers(retry: Any) -> Result | None:
+    service = FlakyService(failures=2)
+    outcome, call = _run_retry(retry, service)
+    if isinstance(outcome.error, ConnectionError):
+        return wrong(
+            "gave_up_early",
+            f"{call} raised {outcome.error!r} after {service.calls} call(s). Catch the "
+            "error, wait, and try again, up to `attempts` calls in all.",
+        )
+    problem = common_mistakes(
+        outcome, call, name="retry", hint_call="ex4.hint()", time_limit=TIME_LIMIT
+    )
+    if problem:
+        return problem
+    if outcome.value != "OK":
+        return wrong("wrong_value", f"{call} returned {outcome.value!r}, not 'OK'.")
+    return _judge_pauses(outcome.elapsed, 2, call)
+
+
+def _retry_gives_up(retry: Any) -> Result | None:
+    service = FlakyService(failures=5)
+    outcome, call = _run_retry(retry, service)
+    problem = common_mistakes(
+        outcome,
+        call,
+        name="retry",
+        hint_call="ex4.hint()",
+        time_limit=TIME_LIMIT,
+        expected_error=ConnectionError,
+    )
+    if problem:
+        return problem
+    if service.calls != 3:
+        return wrong(
+            "wrong_attempts",
+            f"{call} called the service {service.calls} times; with attempts=3 it "
+            "should try exactly 3 times before giving up.",
+        )
+    if outcome.error is None:
+        return wrong(
+            "swallowed_error",
+            f"{call} returned {outcome.value!r} after every attempt failed. When the last "
+            "attempt fails, let its error out: `raise` it.",
+        )
+    if str(outcome.error) != "call 3 failed":
+        return wrong(
+            "wrong_error",
+            f"{call} raised {outcome.error!r}; it should raise the last attempt's own "
+            "error, ConnectionError('call 3 failed').",
+        )
+    return _judge_pauses(outcome.elapsed, 2, call)
+
+
+def _retry_first_time(retry: Any) -> Result | None:
+    service = FlakyService(failures=0)
+    outcome, call = _run_retry(retry, service)
+    problem = common_mistakes(
+        outcome, call, name="retry", hint_call="ex4.hint()", time_limit=TIME_LIMIT
+    )
+    if problem:
+        return problem
+    if service.calls != 1 or outcome.value != "OK":
+        return wrong(
+            "wrong_attempts",
+            f"{call} called the service {service.calls} times and returned "
+            f"{outcome.value!r}; the first call succeeds, so return 'OK' after one call.",
+        )
+    if outcome.elapsed >= RETRY_PAUSE / 2:
+        return wrong(
+            "waited_first",
+            f"{call} took {seconds(outcome.elapsed)}, but the first call succeeds at once: "
+            "wait only after a failure, not before the first attempt.",
+        )
+    return None
+
+
+def _judge_pauses(elapsed: float, pauses: int, call: str) -> Result | None:
+    expected = pauses * RETRY_PAUSE
+    if elapsed < expected - EARLY_ALLOWANCE:
+        return wrong(
+            "no_wait",
+            f"{call} took {elapsed:.2f} s; waiting {seconds(RETRY_PAUSE)} between attempts "
+            f"takes {seconds(expected)}. Wait with `await asyncio.sleep(0.1)` after a failure.",
+        )
+    if elapsed >= expected + RETRY_PAUSE / 2:
+        return wrong(
+            "extra_wait",
+            f"{call} took {seconds(elapsed)}, but {pauses + 1} attempts need only {pauses} "
+            f"pauses ({seconds(expected)}). Do not wait after the last attempt.",
+        )
+    return None
+
+
+ex4 = Exercise(
+    lesson="01",
+    number=4,
+    title="Retry a flaky call",
+    answer="retry",
+    checker=check_retry,
+    hints=[
+        "Loop `for attempt in range(attempts):` and `return await operation()` inside a "
+        "`try`; each call of `operation()` makes a fresh coroutine.",
+        "In `except ConnectionError as error:`, wait with `await asyncio.sleep(0.1)`, "
+        "but not after the last attempt.",
+        "After the last failed attempt, `raise` the error instead of waiting.",
+    ],
+)
+
+EXERCISES = [ex1, ex2, ex3, ex4]
+
+__all__ = [
+    "EXERCISES",
+    "FlakyService",
+    "Pause",
+    "add_slowly",
+    "ex1",
+    "ex2",
+    "ex3",
+    "ex4",
+    "fetch_team",
+    "fetch_user",
+]

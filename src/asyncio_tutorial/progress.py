@@ -1,0 +1,183 @@
+"""How the exercises stand: ``python -m asyncio_tutorial progress`` and ``check FILE``.
+
+Each workbook is run top to bottom in a fresh kernel, exactly as *Run All* would, but
+on a **copy**: the notebook is read from disk, executed in memory in a temporary
+folder, and thrown away.  The learner's file is never written to, so running the
+command cannot lose work or clutter the notebook with outputs.
+
+To learn how each check went, one cell is added at the end of the copy.  It asks the
+kernel for the last result of every exercise that was checked there (see
+:func:`print_report`).  An exercise whose check cell never ran (because the cell
+before it failed, say) is listed as *not checked*, and the failing cell is named.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from asyncio_tutorial.notebooks import KERNEL_NAME
+
+PASSED = "passed"
+WRONG = "wrong"
+NOT_ATTEMPTED = "not attempted"
+NOT_CHECKED = "not checked"
+
+CELL_TIMEOUT = 60  # seconds; a learner's cell that takes longer is interrupted
+_MARKER = "asyncio-tutorial-progress "
+_REPORT_CELL = "from asyncio_tutorial.progress import print_report\n\nprint_report()"
+
+
+@dataclass
+class ExerciseStatus:
+    """One exercise's line in the table."""
+
+    name: str
+    title: str
+    status: str
+    message: str = ""
+
+
+@dataclass
+class WorkbookReport:
+    """How the exercises of one workbook stand, and which of its cells failed."""
+
+    path: Path
+    exercises: list[ExerciseStatus] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.exercises) and all(e.status == PASSED for e in self.exercises)
+
+
+def print_report() -> None:
+    """Print, one JSON line each, the last result of every exercise in this kernel.
+
+    This runs inside the kernel, in the cell added to the end of the copy.
+    """
+    from asyncio_tutorial.exercises.core import CORRECT, registered
+
+    for exercise in registered():
+        result = exercise.last_result
+        if result is None:
+            status, message = NOT_CHECKED, "its check cell did not run"
+        else:
+            status = PASSED if result.status == CORRECT else result.status
+            message = result.message
+        line = {"id": exercise.id, "name": exercise.name, "title": exercise.title}
+        line.update(status=status, message=message)
+        print(_MARKER + json.dumps(line))
+
+
+def check_workbook(path: Path) -> WorkbookReport:
+    """Run a copy of the workbook at ``path`` and report on its exercises."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
+    with tempfile.TemporaryDirectory(prefix="progress-") as folder:
+        client = NotebookClient(
+            notebook,
+            kernel_name=KERNEL_NAME,
+            timeout=CELL_TIMEOUT,
+            interrupt_on_timeout=True,
+            allow_errors=True,  # keep going: later exercises may still pass
+            record_timing=False,
+            resources={"metadata": {"path": folder}},
+        )
+        client.execute()
+    report = WorkbookReport(path)
+    found: dict[str, ExerciseStatus] = {}
+    for number, cell in enumerate(notebook.cells[:-1], start=1):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                report.cell_errors.append(f"cell {number}: {output.ename}: {output.evalue}")
+    for output in notebook.cells[-1].get("outputs", []):
+        for line in output.get("text", "").splitlines():
+            if line.startswith(_MARKER):
+                data = json.loads(line[len(_MARKER) :])
+                found[data["id"]] = ExerciseStatus(
+                    data["name"], data["title"], data["status"], data["message"]
+                )
+    report.exercises = _in_lesson_order(path, found)
+    return report
+
+
+def _in_lesson_order(path: Path, found: dict[str, ExerciseStatus]) -> list[ExerciseStatus]:
+    """Every exercise of the workbook's lesson, including those the kernel never saw."""
+    lesson = _lesson_number(path)
+    expected = _lesson_exercises(lesson) if lesson else []
+    statuses = []
+    for exercise in expected:
+        status = found.pop(exercise.id, None)
+        statuses.append(
+            status
+            or ExerciseStatus(
+                exercise.name, exercise.title, NOT_CHECKED, "its check cell did not run"
+            )
+        )
+    # Exercises of other lessons the notebook happened to import are left out.
+    if not expected:
+        statuses.extend(found.values())
+    return statuses
+
+
+def _lesson_number(path: Path) -> str | None:
+    match = re.match(r"(\d+)-", path.name)
+    return match[1] if match else None
+
+
+def _lesson_exercises(lesson: str) -> list:
+    try:
+        module = importlib.import_module(f"asyncio_tutorial.exercises.lesson{lesson}")
+    except ModuleNotFoundError:
+        return []
+    return list(getattr(module, "EXERCISES", []))
+
+
+_SYMBOLS = {PASSED: "✓", WRONG: "✗", NOT_ATTEMPTED: "○", NOT_CHECKED: "?"}
+
+
+def format_report(report: WorkbookReport) -> str:
+    """The table for one workbook, e.g. ``ex1  Greet after a pause  ✓ passed``."""
+    lines = [str(report.path)]
+    width = max((len(e.title) for e in report.exercises), default=0)
+    for exercise in report.exercises:
+        symbol = _SYMBOLS.get(exercise.status, " ")
+        lines.append(f"  {exercise.name:<4} {exercise.title:<{width}}  {symbol} {exercise.status}")
+        if exercise.status in (WRONG, NOT_CHECKED):
+            lines.append(f"       {exercise.message}")
+    if not report.exercises:
+        lines.append("  no exercises found: does the notebook import them in its first cells?")
+    for error in report.cell_errors:
+        lines.append(f"  note: {error}")
+    counts = [
+        f"{sum(e.status == status for e in report.exercises)} {status}"
+        for status in (PASSED, WRONG, NOT_ATTEMPTED, NOT_CHECKED)
+        if any(e.status == status for e in report.exercises)
+    ]
+    lines.append(f"  {len(report.exercises)} exercises: " + ", ".join(counts))
+    return "\n".join(lines)
+
+
+def find_workbooks(paths: list[str]) -> list[Path]:
+    """Workbooks named by ``paths``: notebook files, or folders of them."""
+    workbooks: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            workbooks.extend(sorted(path.glob("*.ipynb")))
+        elif path.is_file() and path.suffix == ".ipynb":
+            workbooks.append(path)
+        else:
+            raise FileNotFoundError(
+                f"{path} is neither a notebook nor a folder: give a workbook such as "
+                "exercises/01-coroutines.ipynb, or run this from the course's top folder"
+            )
+    return workbooks

@@ -1,0 +1,145 @@
+"""Workbooks: the learner's exercise notebooks, generated from the solutions notebooks.
+
+``solutions/NN-topic.ipynb`` is the one place an exercise's answer is written.  Answer
+code sits between two marker lines (nbgrader's)::
+
+    async def greet(name: str) -> str:
+        \"\"\"Wait 0.1 s, then return a greeting.\"\"\"
+        ### BEGIN SOLUTION
+        await asyncio.sleep(0.1)
+        return f"Hello, {name}!"
+        ### END SOLUTION
+
+``make exercises`` (``python -m asyncio_tutorial exercises``) writes
+``exercises/NN-topic.ipynb`` from it: each marked region becomes a stub, indented
+like the markers, that an untouched exercise reports as *not attempted*::
+
+    async def greet(name: str) -> str:
+        \"\"\"Wait 0.1 s, then return a greeting.\"\"\"
+        # Your code here
+        raise NotImplementedError
+
+Everything else is copied, except that outputs and execution counts are cleared and
+markdown cells tagged ``solutions-only`` are left out.  Markers go inside a function
+body (keep the ``def`` line and the docstring outside them): a stub at the top level
+of a cell would stop *Run All*.  The output is the same bytes on every run, so a test
+can tell when a committed workbook is out of date.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = ("# Your code here", "raise NotImplementedError")
+SOLUTIONS_ONLY_TAG = "solutions-only"
+
+
+class MarkerError(ValueError):
+    """Solution markers that do not pair up, or sit where a stub cannot go."""
+
+
+def stub_out(source: str, where: str = "cell") -> str:
+    """Replace every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region with a stub."""
+    lines = source.split("\n")
+    result: list[str] = []
+    begin_line: int | None = None
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin_line is not None:
+                raise MarkerError(f"{where}, line {number}: {BEGIN} inside another one")
+            indent = line[: len(line) - len(line.lstrip())]
+            if not indent:
+                raise MarkerError(
+                    f"{where}, line {number}: put {BEGIN} inside a function body; a stub "
+                    "at the top level of a cell would raise as soon as the cell runs"
+                )
+            result.extend(indent + text for text in STUB)
+            begin_line = number
+        elif marker == END:
+            if begin_line is None:
+                raise MarkerError(f"{where}, line {number}: {END} without {BEGIN}")
+            begin_line = None
+        elif begin_line is None:
+            result.append(line)
+    if begin_line is not None:
+        raise MarkerError(f"{where}, line {begin_line}: {BEGIN} is never ended")
+    return "\n".join(result)
+
+
+def without_markers(source: str) -> str:
+    """The answer as a learner should read it: the marker lines taken out."""
+    return "\n".join(line for line in source.split("\n") if line.strip() not in (BEGIN, END))
+
+
+def has_solution(source: str) -> bool:
+    """Whether a cell holds a marked answer."""
+    return any(line.strip() == BEGIN for line in source.split("\n"))
+
+
+def make_workbook(
+    solutions: nbformat.NotebookNode, name: str = "notebook"
+) -> nbformat.NotebookNode:
+    """The workbook for a solutions notebook (which is left unchanged)."""
+    workbook = copy.deepcopy(solutions)
+    cells = []
+    for index, cell in enumerate(workbook.cells):
+        if SOLUTIONS_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.source = stub_out(cell.source, where=f"{name}, cell {index + 1}")
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+        cells.append(cell)
+    workbook.cells = cells
+    return workbook
+
+
+def generate(solutions_path: Path, workbook_path: Path) -> bool:
+    """Write the workbook for ``solutions_path``; return whether the file changed."""
+    solutions = nbformat.read(solutions_path, as_version=4)
+    workbook = make_workbook(solutions, name=str(solutions_path))
+    nbformat.validate(workbook)
+    text = nbformat.writes(workbook)
+    text += "" if text.endswith("\n") else "\n"  # as nbformat.write does
+    old = workbook_path.read_text(encoding="utf-8") if workbook_path.exists() else None
+    if text == old:
+        return False
+    workbook_path.parent.mkdir(parents=True, exist_ok=True)
+    workbook_path.write_text(text, encoding="utf-8")
+    return True
+
+
+def generate_all(solutions_folder: Path, exercises_folder: Path) -> list[tuple[Path, bool]]:
+    """Write a workbook for every notebook in ``solutions_folder``; (path, changed) pairs."""
+    if not solutions_folder.is_dir():
+        raise FileNotFoundError(
+            f"no folder {solutions_folder}: run this from the course's top folder, "
+            "or say where the solutions are with --solutions"
+        )
+    done = []
+    for path in sorted(solutions_folder.glob("*.ipynb")):
+        target = exercises_folder / path.name
+        done.append((target, generate(path, target)))
+    return done
+
+
+def solution_source(notebook_path: Path, answer: str) -> str:
+    """The worked answer defining ``answer`` in a solutions notebook, markers removed.
+
+    It is the code cell with solution markers that defines ``answer``
+    (``def answer(``, ``async def answer(`` or ``class answer``).
+    """
+    notebook = nbformat.read(notebook_path, as_version=4)
+    defines = re.compile(rf"^\s*(async\s+def|def|class)\s+{re.escape(answer)}\b", re.MULTILINE)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and has_solution(cell.source) and defines.search(cell.source):
+            return without_markers(cell.source)
+    raise LookupError(f"{notebook_path} has no marked answer cell that defines {answer}")
