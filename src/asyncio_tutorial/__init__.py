@@ -4,16 +4,17 @@ Lessons start with ``%load_ext asyncio_tutorial``, which turns on timing stamps,
 ``%%standalone`` cell magic and error reporting for exception groups (see
 :mod:`asyncio_tutorial.extension`).  The helpers lessons import are re-exported here::
 
-    from asyncio_tutorial import timed
+    from asyncio_tutorial import timed, timeline
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from asyncio_tutorial.timeline import timeline
 from asyncio_tutorial.timing import timed
 
-__all__ = ["timed", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["timed", "timeline", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(shell: Any) -> None:
