@@ -178,29 +178,34 @@ def notebook_hashes() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or next(
-        (p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None
-    )
-    if not found or not Path(found).exists():
-        pytest.fail(f"Chromium was not found.\n{install_hint}", pytrace=False)
-    return found
+def find_chromium() -> str | None:
+    """``$CHROMIUM``, else Debian's ``chromium`` (or another Chromium/Chrome on the PATH)."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    return next((path for path in map(shutil.which, names) if path), None)
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail(f"Playwright for Python is not installed.\n{install_hint}", pytrace=False)
+    executable = find_chromium()
     with sync_playwright() as playwright:
+        if executable is None and not Path(playwright.chromium.executable_path).exists():
+            pytest.fail(f"Chromium was not found.\n{install_hint}", pytrace=False)
+        problem = None
         try:
+            # executable None: the browser of `playwright install chromium`, if present
             browser = playwright.chromium.launch(
-                executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+                executable_path=executable, args=CHROMIUM_ARGS, headless=True
             )
         except Exception as error:  # a broken install: say so, with the cause
-            pytest.fail(f"Chromium did not start: {error}\n{install_hint}", pytrace=False)
+            problem = f"Chromium ({executable or 'from playwright install'}) did not start: {error}"
+        if problem:
+            pytest.fail(f"{problem}\n{install_hint}", pytrace=False)
         try:
             yield browser
         finally:
@@ -252,7 +257,7 @@ def test_course_settings_turn_off_news_and_update_checks(lab: JupyterLab) -> Non
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
-def test_lesson_runs_all_cells_in_jupyterlab(lesson: Path, lab: JupyterLab, page: Any) -> None:
+def test_lesson_runs_all_cells_in_jupyterlab(lesson: Path, page: Any, lab: JupyterLab) -> None:
     cell_count, code_cells = expected_cells(lesson)
     open_lesson(page, lab, lesson, cell_count)
     run_all_cells(page)
