@@ -10,9 +10,10 @@ of every run, and prints how often each cell failed, with the cell's first line:
     python scripts/flakes.py -n 3 --load  # 3 runs with one core kept busy meanwhile
 
 ``--load`` starts a process that spins on one core for the whole session: a
-stand-in for a slow, shared CI runner.  The browser test is left out (it is about the
-page, not about timing; run it with ``pytest -m browser``).  Each run's full output
-is kept in a log folder, printed at the end, so the diffs of a failed cell can be read.
+stand-in for a slow, shared CI runner.  The browser test is left out (it checks the
+page, not timing); ``--with-browser`` keeps it, to see whether it disturbs the timing
+of the cells validated beside it.  Each run's full output is kept in a log folder,
+printed at the end, so the diff of a failed cell can be read.
 
 Exit status: 0 when every run passed, 1 otherwise.  Run it with the project's
 interpreter (``.venv/bin/python``): the validation runs under the same one.
@@ -46,8 +47,10 @@ class Run:
     log: Path
 
 
-def validation_command(workers: int, paths: list[str], extra: list[str]) -> list[str]:
-    """The ``make test`` command, minus the browser test, plus a readable failure list."""
+def validation_command(
+    workers: int, paths: list[str], extra: list[str], with_browser: bool = False
+) -> list[str]:
+    """The ``make test`` command (without the browser test), plus a readable failure list."""
     return [
         sys.executable,
         "-m",
@@ -64,8 +67,7 @@ def validation_command(workers: int, paths: list[str], extra: list[str]) -> list
         "no:randomly",  # same order every run: differences come from timing alone
         "-p",
         "no:cacheprovider",
-        "-m",
-        "not browser",
+        *([] if with_browser else ["-m", "not browser"]),
         "-rfE",  # one "FAILED id - reason" line per failure
         "-q",
         "--color=no",
@@ -120,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--load", action="store_true", help="keep one core busy with a spinning process"
     )
+    parser.add_argument(
+        "--with-browser",
+        action="store_true",
+        help="keep the browser test in, as make test does (it loads the machine meanwhile)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (2)")
     parser.add_argument(
         "paths",
@@ -130,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytest-args", default="", help="more pytest options, one string")
     args = parser.parse_args(argv)
 
-    command = validation_command(args.workers, args.paths, args.pytest_args.split())
+    command = validation_command(
+        args.workers, args.paths, args.pytest_args.split(), args.with_browser
+    )
     log_dir = Path(tempfile.mkdtemp(prefix="flakes-"))
     load = start_load() if args.load else None
     print(f"{args.runs} runs of: {' '.join(command[1:])}")
