@@ -78,6 +78,16 @@ def print_report() -> None:
 
 def check_workbook(path: Path) -> WorkbookReport:
     """Run a copy of the workbook at ``path`` and report on its exercises."""
+    return read_report(path, run_copy(path))
+
+
+def run_copy(path: Path) -> nbformat.NotebookNode:
+    """Execute a copy of the notebook at ``path``, plus the report cell; return the copy.
+
+    The copy runs in a temporary folder, so files the learner's code writes land there.
+    """
+    import subprocess
+
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
@@ -92,14 +102,20 @@ def check_workbook(path: Path) -> WorkbookReport:
             record_timing=False,
             resources={"metadata": {"path": folder}},
         )
-        client.execute()
+        # The kernel's own start-up chatter would garble the table.
+        client.execute(stderr=subprocess.DEVNULL)
+    return notebook
+
+
+def read_report(path: Path, executed: nbformat.NotebookNode) -> WorkbookReport:
+    """The report on a copy that :func:`run_copy` executed."""
     report = WorkbookReport(path)
     found: dict[str, ExerciseStatus] = {}
-    for number, cell in enumerate(notebook.cells[:-1], start=1):
+    for number, cell in enumerate(executed.cells[:-1], start=1):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 report.cell_errors.append(f"cell {number}: {output.ename}: {output.evalue}")
-    for output in notebook.cells[-1].get("outputs", []):
+    for output in executed.cells[-1].get("outputs", []):
         for line in output.get("text", "").splitlines():
             if line.startswith(_MARKER):
                 data = json.loads(line[len(_MARKER) :])

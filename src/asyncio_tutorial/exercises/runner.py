@@ -26,11 +26,13 @@ The checkers in the ``lessonNN`` modules turn an :class:`Outcome` into a verdict
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import inspect
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,12 +41,21 @@ from typing import Any
 DEFAULT_TIME_LIMIT = 3.0  # seconds an answer may run before it counts as hanging
 
 WATCHDOG_INTERVAL = 0.01  # how often the watchdog task checks in on the loop
-BUSY_STALL = 0.05  # a stall this long while the thread was computing: a busy loop
-IDLE_STALL = 0.08  # a stall this long, computing or not: something blocked the loop
+# The loop counts as blocked when it got no turn for BUSY_STALL seconds while the
+# answer's thread was computing for at least BUSY_SHARE of that time: a busy loop.
+# The CPU time is what tells it from a machine busy with other programs, which
+# delays the thread without it computing (and gives a computing thread only a share
+# of the processor, hence a share well below 1).
+BUSY_STALL = 0.05
+BUSY_SHARE = 0.2
+# ...or when the loop got no turn for this long, computing or not: a blocking call
+# such as a socket read.  Long enough that a loaded machine does not get there.
+IDLE_STALL = 0.3
 
-POLITE_GRACE = 0.25  # seconds a timed-out answer gets to honour its cancellation
+POLITE_GRACE = 0.2  # seconds a timed-out answer gets to honour its cancellation
 FIRM_GRACE = 0.5  # seconds it gets to stop after the exception is raised inside it
 CLEANUP_GRACE = 0.3  # seconds left-over tasks get to finish after being cancelled
+CLOSING_GRACE = 0.05  # the same when the loop closes (after a hang, say)
 
 
 class AnswerInterrupted(BaseException):
@@ -74,7 +85,7 @@ class Outcome:
     longest_stall: float = 0.0
     """The longest time the event loop could not run anything else, in seconds."""
     stall_cpu: float = 0.0
-    """CPU time the answer's thread used during that longest stall."""
+    """The CPU time the answer's thread used during that longest stall."""
     never_awaited: list[str] = field(default_factory=list)
     """Names of coroutines created while the answer ran but never awaited."""
     returned_coroutines: list[str] = field(default_factory=list)
@@ -89,7 +100,9 @@ class Outcome:
     @property
     def blocked(self) -> bool:
         """Whether the answer blocked the event loop (see the module's description)."""
-        busy = self.longest_stall >= BUSY_STALL and self.stall_cpu >= 0.5 * self.longest_stall
+        busy = (
+            self.longest_stall >= BUSY_STALL and self.stall_cpu >= BUSY_SHARE * self.longest_stall
+        )
         return bool(self.sleeps) or busy or self.longest_stall >= IDLE_STALL
 
 
@@ -131,10 +144,10 @@ def run_coroutine(
         lambda _loop, context: outcome.loop_errors.append(_describe(context))
     )
     answer_tasks: list[asyncio.Task[Any]] = []
+    watch = _LoopWatch(outcome)
 
     def drive() -> None:
         try:
-            watch = _LoopWatch(outcome)
             watchdog = loop.create_task(watch.run())
             answer = loop.create_task(_answer(make_awaitable, outcome, guard, watch, watchdog))
             answer_tasks.append(answer)
@@ -143,12 +156,16 @@ def run_coroutine(
             guard.answer_finished()
             _shut_down(loop)
 
-    def cancel_answer() -> None:
-        for task in answer_tasks:
-            loop.call_soon_threadsafe(task.cancel)
+    def cancel_answer() -> bool:
+        """Cancel the answer's task; whether the loop is free to act on that."""
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: done already
+            for task in answer_tasks:
+                loop.call_soon_threadsafe(task.cancel)
+        return watch.responsive()
 
     def wake_loop() -> None:
-        loop.call_soon_threadsafe(lambda: None)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(lambda: None)
 
     _run_on_thread(drive, outcome, guard, time_limit, ask_to_stop=cancel_answer, wake=wake_loop)
     _close_returned_coroutines(outcome)
@@ -218,15 +235,23 @@ class _LoopWatch:
             self.outcome.longest_stall = late
             self.outcome.stall_cpu = time.thread_time() - self.cpu
 
+    def responsive(self) -> bool:
+        """Whether the loop has had a turn lately (callable from any thread)."""
+        return time.perf_counter() - self.wall < 10 * WATCHDOG_INTERVAL
+
 
 def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel whatever still runs on ``loop``, give it a moment, and close the loop."""
+    """Cancel whatever still runs on ``loop``, give it a moment, and close the loop.
+
+    A task that ignores its cancellation is not waited for: closing the loop means it
+    never runs again.
+    """
     try:
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         for task in pending:
             task.cancel()
         if pending:
-            loop.run_until_complete(asyncio.wait(pending, timeout=CLEANUP_GRACE))
+            loop.run_until_complete(asyncio.wait(pending, timeout=CLOSING_GRACE))
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()
@@ -259,7 +284,7 @@ def _run_on_thread(
     guard: _StopGuard,
     time_limit: float,
     *,
-    ask_to_stop: Callable[[], None] | None = None,
+    ask_to_stop: Callable[[], bool] | None = None,
     wake: Callable[[], None] | None = None,
 ) -> None:
     """Run ``function`` on a new thread; stop it if it is still running after ``time_limit``."""
@@ -280,8 +305,11 @@ def _run_on_thread(
                         outcome.error = error
                 finally:
                     guard.answer_finished()
-                    # An unawaited coroutine caught in a reference cycle warns only
-                    # when the cycle is collected: collect now, while warnings are caught.
+                    # A coroutine that was never awaited warns when it is thrown away.
+                    # Make that happen now, while warnings are caught: the error's
+                    # traceback may hold one in a frame's variables, and reference
+                    # cycles are only thrown away when they are collected.
+                    _clear_frames(outcome.error)
                     gc.collect()
             _sort_warnings(caught, outcome)
         except AnswerInterrupted:  # arrived just as the answer finished: nothing to undo
@@ -296,10 +324,9 @@ def _run_on_thread(
         if finished.wait(time_limit):
             return
         outcome.timed_out = True
-        if ask_to_stop is not None:
-            ask_to_stop()
-            if finished.wait(POLITE_GRACE):
-                return
+        # Ask politely first, unless the loop is too busy to even hear it.
+        if ask_to_stop is not None and ask_to_stop() and finished.wait(POLITE_GRACE):
+            return
         guard.interrupt(thread)
         if wake is not None:
             wake()
@@ -329,6 +356,15 @@ def _raise_in_thread(thread: threading.Thread, error: type[BaseException]) -> No
     )
 
 
+def _clear_frames(error: BaseException | None) -> None:
+    """Drop the local variables held by an error's traceback (and the errors behind it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        error = error.__context__
+
+
 def _sort_warnings(caught: list[warnings.WarningMessage], outcome: Outcome) -> None:
     for warning in caught:
         text = str(warning.message)
@@ -346,7 +382,7 @@ def _close_returned_coroutines(outcome: Outcome) -> None:
     Python from warning "coroutine ... was never awaited" later, in some other cell.
     """
     for coroutine in _coroutines_in(outcome.value, depth=3):
-        outcome.returned_coroutines.append(coroutine.__qualname__)
+        outcome.returned_coroutines.append(coroutine.__name__)
         coroutine.close()
 
 
@@ -366,8 +402,7 @@ def _coroutines_in(value: Any, depth: int) -> list[Any]:
 
 def _task_name(task: asyncio.Task[Any]) -> str:
     """A task's coroutine name (``worker``): stable, unlike ``Task-12``."""
-    coroutine = task.get_coro()
-    return getattr(coroutine, "__qualname__", None) or task.get_name()
+    return getattr(task.get_coro(), "__name__", None) or task.get_name()
 
 
 def _describe(context: dict[str, Any]) -> str:

@@ -1,0 +1,393 @@
+"""Lesson 01's checkers: the worked answer passes, the stub is not attempted, and each
+realistic wrong answer gets its own message.
+
+The worked answers and the stubs are taken from the notebooks themselves (the
+solutions notebook and the generated workbook), never copied here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from asyncio_tutorial.exercises import NOT_ATTEMPTED, Exercise
+from asyncio_tutorial.exercises.lesson01 import (
+    EXERCISES,
+    FlakyService,
+    Pause,
+    add_slowly,
+    ex1,
+    ex2,
+    ex3,
+    ex4,
+    fetch_team,
+    fetch_user,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWER_NAMES = {ex1: "greet", ex2: "fetch_profile", ex3: "run", ex4: "retry"}
+
+
+def definitions(notebook: Path) -> dict[str, Any]:
+    """Run a notebook's code cells, except magics and checks, and return what they define."""
+    namespace: dict[str, Any] = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "code" and not cell.source.startswith("%"):
+            if ".check(" not in cell.source:
+                exec(compile(cell.source, str(notebook), "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def worked() -> dict[str, Any]:
+    return definitions(ROOT / "solutions" / "01-coroutines.ipynb")
+
+
+@pytest.fixture(scope="module")
+def stubs() -> dict[str, Any]:
+    return definitions(ROOT / "exercises" / "01-coroutines.ipynb")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_worked_answer_is_correct(exercise: Exercise, worked: dict[str, Any]) -> None:
+    result = exercise.evaluate(worked[exercise.answer])
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_stub_is_not_attempted(exercise: Exercise, stubs: dict[str, Any]) -> None:
+    result = exercise.evaluate(stubs[exercise.answer])
+    assert result.status == NOT_ATTEMPTED
+    assert f"{exercise.name}.hint()" in result.message
+
+
+def test_exercises_are_numbered_in_order_and_have_hints() -> None:
+    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4"]
+    assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
+    assert {e: e.answer for e in EXERCISES} == ANSWER_NAMES
+
+
+def test_correct_greet_reports_the_measured_wait(worked: dict[str, Any]) -> None:
+    assert "after 0.1 s" in ex1.evaluate(worked["greet"]).message
+
+
+# --- exercise 1: greet --------------------------------------------------------------
+
+
+def greet_plain(name: str) -> str:
+    return f"Hello, {name}!"
+
+
+async def greet_forgot_await(name: str) -> str:
+    asyncio.sleep(0.1)  # noqa: RUF006
+    return f"Hello, {name}!"
+
+
+async def greet_time_sleep(name: str) -> str:
+    time.sleep(0.1)
+    return f"Hello, {name}!"
+
+
+async def greet_busy_wait(name: str) -> str:
+    end = time.monotonic() + 0.1
+    while time.monotonic() < end:
+        pass
+    return f"Hello, {name}!"
+
+
+async def greet_no_comma(name: str) -> str:
+    await asyncio.sleep(0.1)
+    return f"Hello {name}!"
+
+
+async def greet_no_return(name: str) -> None:
+    await asyncio.sleep(0.1)
+    print(f"Hello, {name}!")
+
+
+async def greet_hardcoded(name: str) -> str:
+    await asyncio.sleep(0.1)
+    return "Hello, Ada!"
+
+
+async def greet_no_wait(name: str) -> str:
+    return f"Hello, {name}!"
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (greet_plain, "not_async"),
+        (greet_forgot_await, "forgot_await"),
+        (greet_time_sleep, "blocking"),
+        (greet_busy_wait, "blocking"),
+        (greet_no_comma, "wrong_value"),
+        (greet_no_return, "wrong_type"),
+        (greet_hardcoded, "wrong_value"),
+        (greet_no_wait, "too_fast"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_greet_mistakes(answer: Any, mistake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ex1.evaluate(answer).mistake == mistake
+
+
+def test_greet_without_return_is_told_to_return(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "return" in ex1.evaluate(greet_no_return).message
+
+
+# --- exercise 2: fetch_profile ------------------------------------------------------
+
+
+async def profile_forgot_await_user(user_id: int) -> str:
+    user = fetch_user(user_id)
+    team = await fetch_team(user["team_id"])  # type: ignore[index]
+    return f"{user['name']} ({team})"  # type: ignore[index]
+
+
+async def profile_forgot_await_team(user_id: int) -> str:
+    user = await fetch_user(user_id)
+    team = fetch_team(user["team_id"])
+    return f"{user['name']} ({team})"
+
+
+async def profile_as_dict(user_id: int) -> dict[str, Any]:
+    user = await fetch_user(user_id)
+    return {"name": user["name"], "team": await fetch_team(user["team_id"])}
+
+
+async def profile_wrong_format(user_id: int) -> str:
+    user = await fetch_user(user_id)
+    return f"{user['name']}, {await fetch_team(user['team_id'])}"
+
+
+async def profile_asyncio_run(user_id: int) -> str:
+    user = asyncio.run(fetch_user(user_id))
+    return f"{user['name']} ({asyncio.run(fetch_team(user['team_id']))})"
+
+
+def profile_plain(user_id: int) -> str:
+    return "Ada Lovelace (Analytical Engines)"
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (profile_forgot_await_user, "forgot_await"),
+        (profile_forgot_await_team, "forgot_await"),
+        (profile_as_dict, "wrong_type"),
+        (profile_wrong_format, "wrong_value"),
+        (profile_asyncio_run, "nested_run"),
+        (profile_plain, "not_async"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_fetch_profile_mistakes(answer: Any, mistake: str) -> None:
+    assert ex2.evaluate(answer).mistake == mistake
+
+
+def test_forgetting_await_on_the_team_names_fetch_team() -> None:
+    assert "fetch_team" in ex2.evaluate(profile_forgot_await_team).message
+
+
+# --- exercise 3: run ------------------------------------------------------------------
+
+
+def run_returns_coroutine(coro: Any) -> Any:
+    return coro
+
+
+def run_lets_stop_iteration_out(coro: Any) -> Any:
+    while True:
+        coro.send(None)
+
+
+def run_once(coro: Any) -> Any:
+    return coro.send(None)
+
+
+def run_loses_value(coro: Any) -> Any:
+    try:
+        while True:
+            coro.send(None)
+    except StopIteration:
+        return None
+
+
+def run_keeps_sending(coro: Any) -> Any:
+    result = None
+    for _ in range(10):
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            result = stop.value
+    return result
+
+
+def run_with_asyncio(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def run_swallowing_everything(coro: Any) -> Any:
+    while True:
+        try:
+            coro.send(None)
+        except Exception:
+            continue
+
+
+async def run_async(coro: Any) -> Any:
+    return await coro
+
+
+def test_run_on_the_lessons_coroutine(worked: dict[str, Any]) -> None:
+    assert worked["run"](add_slowly(2, 3)) == 5
+    assert isinstance(Pause(), Pause)
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (run_returns_coroutine, "returned_coroutine"),
+        (run_lets_stop_iteration_out, "stop_iteration_escaped"),
+        (run_once, "stopped_early"),
+        (run_loses_value, "lost_return_value"),
+        (run_keeps_sending, "kept_sending"),
+        (run_with_asyncio, "used_asyncio"),
+        (run_async, "not_plain"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_run_mistakes(answer: Any, mistake: str) -> None:
+    assert ex3.evaluate(answer).mistake == mistake
+
+
+def test_run_that_never_stops_is_a_hang_reported_in_time() -> None:
+    started = time.perf_counter()
+    result = ex3.evaluate(run_swallowing_everything)
+    assert result.mistake == "hang"
+    assert time.perf_counter() - started < 2.0 + 1
+
+
+# --- exercise 4: retry ----------------------------------------------------------------
+
+
+async def retry_forgot_await(operation: Any, attempts: int) -> Any:
+    for _ in range(attempts):
+        try:
+            return operation()
+        except ConnectionError:
+            await asyncio.sleep(0.1)
+
+
+async def retry_reuses_coroutine(operation: Any, attempts: int) -> Any:
+    coro = operation()
+    for attempt in range(attempts):
+        try:
+            return await coro
+        except ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def retry_swallows(operation: Any, attempts: int) -> Any:
+    for _ in range(attempts):
+        try:
+            return await operation()
+        except ConnectionError:
+            await asyncio.sleep(0.1)
+    return None
+
+
+async def retry_once_too_often(operation: Any, attempts: int) -> Any:
+    for attempt in range(attempts + 1):
+        try:
+            return await operation()
+        except ConnectionError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def retry_without_pause(operation: Any, attempts: int) -> Any:
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except ConnectionError:
+            if attempt == attempts - 1:
+                raise
+
+
+async def retry_pauses_after_last(operation: Any, attempts: int) -> Any:
+    error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            return await operation()
+        except ConnectionError as failure:
+            error = failure
+            await asyncio.sleep(0.1)
+    assert error is not None
+    raise error
+
+
+async def retry_time_sleep(operation: Any, attempts: int) -> Any:
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
+async def retry_own_error(operation: Any, attempts: int) -> Any:
+    for _ in range(attempts - 1):
+        try:
+            return await operation()
+        except ConnectionError:
+            await asyncio.sleep(0.1)
+    try:
+        return await operation()
+    except ConnectionError:
+        raise RuntimeError("all attempts failed") from None
+
+
+async def retry_no_retry(operation: Any, attempts: int) -> Any:
+    return await operation()
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (retry_forgot_await, "forgot_await"),
+        (retry_reuses_coroutine, "reused_coroutine"),
+        (retry_swallows, "swallowed_error"),
+        (retry_once_too_often, "wrong_attempts"),
+        (retry_without_pause, "no_wait"),
+        (retry_pauses_after_last, "extra_wait"),
+        (retry_time_sleep, "blocking"),
+        (retry_own_error, "wrong_error"),
+        (retry_no_retry, "gave_up_early"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_retry_mistakes(answer: Any, mistake: str) -> None:
+    assert ex4.evaluate(answer).mistake == mistake
+
+
+def test_flaky_service_fails_then_succeeds() -> None:
+    service = FlakyService(failures=1)
+
+    async def twice() -> str:
+        with pytest.raises(ConnectionError, match="call 1 failed"):
+            await service.call()
+        return await service.call()
+
+    assert asyncio.run(twice()) == "OK"
+    assert service.calls == 2
