@@ -155,13 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(paths)} notebooks ({names}); {os.cpu_count()} cores; Python {sys.version.split()[0]}"
     )
-    print(f"each measurement: median of {repeat} run(s)\n", flush=True)
+    print(f"each measurement: median of {repeat} run(s); {load_average()}\n", flush=True)
 
     rows: list[tuple[str, float]] = []
 
     def step(label: str, seconds: float) -> float:
         rows.append((label, seconds))
-        print(f"  {label:<46s} {seconds:7.1f} s", flush=True)
+        print(f"  {label:<50s} {seconds:7.1f} s", flush=True)
         return seconds
 
     serial_timings: list[NotebookTiming] = []
@@ -207,16 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     print("\nThe floor:")
-    print(f"  {'cell time (sum of timed cells)':<46s} {cell_time:7.1f} s")
-    print(f"  {'  of which shown by recorded stamps':<46s} {stamped:7.1f} s")
-    print(f"  {'kernel start-ups (sum)':<46s} {startups:7.1f} s")
-    print(f"  {'longest notebook (start-up + cells)':<46s} {longest:7.1f} s")
-    print(
-        f"  {f'ideal parallel: max((cells + start-ups) / {workers}, longest)':<46s} {ideal:7.1f} s"
-    )
+    print(f"  {'cell time (sum of timed cells)':<50s} {cell_time:7.1f} s")
+    print(f"  {'  of which shown by recorded stamps':<50s} {stamped:7.1f} s")
+    print(f"  {'kernel start-ups (sum)':<50s} {startups:7.1f} s")
+    print(f"  {'longest notebook (start-up + cells)':<50s} {longest:7.1f} s")
+    print(f"  {f'ideal parallel: max((cells+start-ups)/{workers}, longest)':<50s} {ideal:7.1f} s")
 
     def ratio(label: str, value: float) -> None:
-        print(f"  {label:<46s} {value:7.2f}")
+        print(f"  {label:<50s} {value:7.2f}")
 
     print("\nRatios:")
     ratio(f"speed-up of validation with {workers} workers", nbval_serial / nbval_parallel)
@@ -225,7 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     ratio("nbval overhead, parallel (validation / plain)", nbval_parallel / plain_n)
     ratio("serial validation / cell time", nbval_serial / cell_time if cell_time else 0.0)
     ratio("parallel validation / ideal parallel", nbval_parallel / ideal)
+    print(f"\nAt the end: {load_average()}")
     return 0
+
+
+def load_average() -> str:
+    """The machine's load, to judge whether the figures were taken on a quiet machine."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

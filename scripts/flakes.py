@@ -167,15 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Failures per test over {len(runs)} runs{' under load' if load else ''}:")
     if counts:
         for test_id, count in counts.most_common():
-            print(f"  {count:3d}/{len(runs)}  {describe(test_id)}")
+            kind = "every run" if count == len(runs) else "FLAKY"
+            print(f"  {count:3d}/{len(runs)} {kind:9s}  {describe(test_id)}")
     else:
         print("  none")
     for run in unexplained:
         print(f"  run {run.number} exited with status {run.status} without a failed test")
+    flaky = sum(1 for count in counts.values() if count < len(runs))
     print(
         f"Summary: {len(runs) - len(failed_runs)}/{len(runs)} runs passed; "
-        f"{len(counts)} distinct failing tests; run time min {times[0]:.1f} s, "
-        f"median {times[len(times) // 2]:.1f} s, max {times[-1]:.1f} s"
+        f"{len(counts)} distinct failing tests, {flaky} of them flaky; "
+        f"run time min {times[0]:.1f} s, median {times[len(times) // 2]:.1f} s, "
+        f"max {times[-1]:.1f} s"
     )
     print(f"Logs: {log_dir}")
     return 1 if failed_runs else 0

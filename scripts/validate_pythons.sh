@@ -2,7 +2,8 @@
 # Run the full validation (`make test`) on every supported Python, one after the other.
 #
 #   scripts/validate_pythons.sh                      3.11, 3.12 and 3.13, found through pyenv
-#                                                    or as python3.X on the PATH
+#                                                    or as python3.X on the PATH (and 3.14
+#                                                    when one is installed)
 #   scripts/validate_pythons.sh python3.12 /opt/py/bin/python3.13   these interpreters
 #
 # Each interpreter gets its own virtual environment (.venv-3.12, ...; `make` creates it
@@ -12,7 +13,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-VERSIONS=(3.11 3.12 3.13)
+VERSIONS=(3.11 3.12 3.13)  # supported: a missing one is a failure
+OPTIONAL=(3.14)            # run when installed, skipped quietly otherwise
 
 find_python() {  # find_python 3.12 -> path of a python3.12, or nothing
     local version=$1 prefix
@@ -35,6 +37,10 @@ else
     for version in "${VERSIONS[@]}"; do
         found=$(find_python "$version")
         if [ -n "$found" ]; then interpreters+=("$found"); else missing+=("$version"); fi
+    done
+    for version in "${OPTIONAL[@]}"; do
+        found=$(find_python "$version")
+        if [ -n "$found" ]; then interpreters+=("$found"); fi
     done
 fi
 

@@ -63,8 +63,8 @@ install_hint = (
     "The browser test needs Playwright for Python and Chromium:\n"
     "    apt-get install -y chromium            # Debian/Ubuntu package, /usr/bin/chromium\n"
     "    .venv/bin/python -m pip install playwright   # or: pip install -e '.[browser]'\n"
-    "(Playwright's own browser download is not needed; set CHROMIUM=/path/to/chromium\n"
-    "to use a browser installed elsewhere.)"
+    "CHROMIUM=/path/to/chrome picks a browser installed elsewhere; where downloads work,\n"
+    "`.venv/bin/python -m playwright install chromium` (Playwright's own build) also does."
 )
 
 
