@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     prog = commands.add_parser("progress", help="how every exercise stands (changes nothing)")
     prog.add_argument("paths", nargs="*", default=["exercises"], help="workbooks or folders")
+    prog.add_argument("-j", "--jobs", type=int, default=None, help="workbooks at a time")
     prog.set_defaults(run=_progress)
 
     check = commands.add_parser(
@@ -67,8 +68,9 @@ def _exercises(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> int:
     from asyncio_tutorial import progress
 
-    for path in progress.find_workbooks(args.paths):
-        print(progress.format_report(progress.check_workbook(path)), flush=True)
+    paths = progress.find_workbooks(args.paths)
+    for report in progress.check_workbooks(paths, workers=args.jobs):
+        print(progress.format_report(report), flush=True)
     return 0
 
 

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
+import os
 import re
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +83,21 @@ def print_report() -> None:
 def check_workbook(path: Path) -> WorkbookReport:
     """Run a copy of the workbook at ``path`` and report on its exercises."""
     return read_report(path, run_copy(path))
+
+
+def check_workbooks(paths: list[Path], workers: int | None = None) -> Iterator[WorkbookReport]:
+    """Reports on several workbooks, in order, running ``workers`` at a time.
+
+    Each runs in its own process (and kernel), like ``record`` does: most of the time
+    goes to starting kernels and waiting, so a few at a time finish sooner.
+    """
+    workers = min(workers or os.cpu_count() or 1, len(paths))
+    if workers <= 1:
+        yield from map(check_workbook, paths)
+        return
+    # "spawn": forking a process that runs threads (a test runner, say) is unsafe.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(check_workbook, paths)
 
 
 def run_copy(path: Path) -> nbformat.NotebookNode:

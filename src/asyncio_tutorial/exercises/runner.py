@@ -272,6 +272,10 @@ class _StopGuard:
         with self.lock:
             self.answer_running = False
 
+    def still_running(self) -> bool:
+        with self.lock:
+            return self.answer_running
+
     def interrupt(self, thread: threading.Thread) -> None:
         with self.lock:
             if self.answer_running:
@@ -310,7 +314,8 @@ def _run_on_thread(
                     # traceback may hold one in a frame's variables, and reference
                     # cycles are only thrown away when they are collected.
                     _clear_frames(outcome.error)
-                    gc.collect()
+                    if not outcome.timed_out:  # (a hang's verdict does not need it)
+                        gc.collect()
             _sort_warnings(caught, outcome)
         except AnswerInterrupted:  # arrived just as the answer finished: nothing to undo
             outcome.timed_out = True
@@ -330,8 +335,10 @@ def _run_on_thread(
         guard.interrupt(thread)
         if wake is not None:
             wake()
-        if not finished.wait(FIRM_GRACE):
+        if not finished.wait(FIRM_GRACE) and guard.still_running():
             outcome.stuck = True
+        else:  # stopped; its clean-up may take a moment more on a busy machine
+            finished.wait(FIRM_GRACE)
     except BaseException:  # e.g. KeyboardInterrupt: the kernel's stop button
         outcome.timed_out = True
         if ask_to_stop is not None:
