@@ -155,7 +155,7 @@ def test_progress_runs_every_workbook_on_a_copy_and_all_are_not_attempted(
 
 
 def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path: Path) -> None:
-    """A filled-in workbook whose first answer spins forever, the others right."""
+    """A filled-in workbook: the first answer spins forever, the second forgets an await."""
     solutions = nbformat.read(ROOT / "solutions" / "01-coroutines.ipynb", as_version=4)
     cells = solutions.cells
     for index, cell in enumerate(cells):
@@ -164,6 +164,8 @@ def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path:
             if "async def greet" in cell.source:
                 cell.source = "async def greet(name):\n    while True:\n        pass"
                 hang = index + 1  # the check cell comes next
+            if "async def fetch_profile" in cell.source:  # forgets an await
+                cell.source = cell.source.replace("team = await", "team =")
     cells.insert(hang, nbformat.v4.new_code_cell("import time\n\nstarted = time.perf_counter()"))
     cells.insert(
         hang + 2, nbformat.v4.new_code_cell("print(f'{time.perf_counter() - started:.3f}')")
@@ -176,8 +178,9 @@ def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path:
 
     took = float(executed.cells[hang + 2].outputs[0].text)
     assert took < 2.0 + 1  # lesson 01's time limit, plus one second
-    assert [e.status for e in report.exercises] == ["wrong"] + ["passed"] * 3
+    assert [e.status for e in report.exercises] == ["wrong", "wrong", "passed", "passed"]
     assert "had not finished after 2.0 s" in report.exercises[0].message
+    assert "never awaited" in report.exercises[1].message
     assert report.cell_errors == []
     for cell in executed.cells:
         for output in cell.get("outputs", []):
