@@ -1,0 +1,497 @@
+"""Lesson 03's checkers: the worked answer passes, the stub is not attempted, and each
+realistic wrong answer gets its own message.
+
+The worked answers and the stubs are taken from the notebooks themselves (the
+solutions notebook and the generated workbook), never copied here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from asyncio_tutorial.exercises import NOT_ATTEMPTED, Exercise
+from asyncio_tutorial.exercises.lesson03 import (
+    DELAYS,
+    EXERCISES,
+    download,
+    ex1,
+    ex2,
+    ex3,
+    ex4,
+    ex5,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWER_NAMES = {
+    ex1: "fetch_all",
+    ex2: "Background",
+    ex3: "with_deadline",
+    ex4: "in_completion_order",
+    ex5: "with_spinner",
+}
+
+
+def definitions(notebook: Path) -> dict[str, Any]:
+    """Run a notebook's code cells, except magics and checks, and return what they define."""
+    namespace: dict[str, Any] = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "code" and not cell.source.startswith("%"):
+            if ".check(" not in cell.source:
+                exec(compile(cell.source, str(notebook), "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def worked() -> dict[str, Any]:
+    return definitions(ROOT / "solutions" / "03-tasks.ipynb")
+
+
+@pytest.fixture(scope="module")
+def stubs() -> dict[str, Any]:
+    return definitions(ROOT / "exercises" / "03-tasks.ipynb")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_worked_answer_is_correct(exercise: Exercise, worked: dict[str, Any]) -> None:
+    result = exercise.evaluate(worked[exercise.answer])
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_stub_is_not_attempted(exercise: Exercise, stubs: dict[str, Any]) -> None:
+    result = exercise.evaluate(stubs[exercise.answer])
+    assert result.status == NOT_ATTEMPTED, result.message
+    assert f"{exercise.name}.hint()" in result.message
+
+
+def test_exercises_are_numbered_in_order_and_have_hints() -> None:
+    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4", "ex5"]
+    assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
+    assert {e: e.answer for e in EXERCISES} == ANSWER_NAMES
+
+
+def test_download_waits_as_long_as_delays_says() -> None:
+    async def timed_download() -> tuple[str, float]:
+        started = time.perf_counter()
+        text = await download("weather")
+        return text, time.perf_counter() - started
+
+    text, elapsed = asyncio.run(timed_download())
+    assert text == "<weather>"
+    assert DELAYS["weather"] - 0.01 <= elapsed < DELAYS["weather"] + 0.1
+
+
+# --- exercise 1: fetch_all --------------------------------------------------------------
+
+
+async def fetch_all_sequential(pages: list[str]) -> list[str]:
+    return [await download(page) for page in pages]
+
+
+async def fetch_all_tasks_awaited_one_by_one(pages: list[str]) -> list[str]:
+    texts = []
+    for page in pages:
+        task = asyncio.create_task(download(page))
+        texts.append(await task)
+    return texts
+
+
+async def fetch_all_forgot_await(pages: list[str]) -> list[Any]:
+    return [download(page) for page in pages]
+
+
+async def fetch_all_tasks_never_awaited(pages: list[str]) -> list[Any]:
+    return [asyncio.create_task(download(page)) for page in pages]
+
+
+async def fetch_all_time_sleep(pages: list[str]) -> list[str]:
+    tasks = [asyncio.create_task(download(page)) for page in pages]
+    time.sleep(0.3)  # "wait for the tasks"
+    return [task.result() for task in tasks]
+
+
+async def fetch_all_completion_order(pages: list[str]) -> list[str]:
+    return [await next_done for next_done in asyncio.as_completed([download(p) for p in pages])]
+
+
+async def fetch_all_returns_tasks(pages: list[str]) -> list[Any]:
+    tasks = [asyncio.create_task(download(page)) for page in pages]
+    await asyncio.wait(tasks)
+    return tasks
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (fetch_all_sequential, "sequential"),
+        (fetch_all_tasks_awaited_one_by_one, "sequential"),
+        (fetch_all_forgot_await, "forgot_await"),
+        (fetch_all_tasks_never_awaited, "tasks_left_running"),
+        (fetch_all_time_sleep, "blocking"),
+        (fetch_all_completion_order, "wrong_order"),
+        (fetch_all_returns_tasks, "returned_tasks"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_fetch_all_mistakes(answer: Any, mistake: str) -> None:
+    assert ex1.evaluate(answer).mistake == mistake
+
+
+def test_sequential_fetch_all_is_told_the_sum_and_to_start_all_first() -> None:
+    message = ex1.evaluate(fetch_all_sequential).message
+    assert "0.6 s" in message and "Start them all" in message
+
+
+# --- exercise 2: Background -------------------------------------------------------------
+
+
+class BackgroundNotKept:
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        return asyncio.create_task(coro, name=name)
+
+    async def wait_all(self) -> None:
+        await asyncio.gather(*self.tasks)
+
+
+class BackgroundNoDiscard(BackgroundNotKept):
+    def start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        return task
+
+
+class BackgroundNoWait(BackgroundNotKept):
+    def start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def wait_all(self) -> None:
+        return None
+
+
+class BackgroundLoopOverSet(BackgroundNoWait):
+    async def wait_all(self) -> None:
+        for task in self.tasks:
+            await task
+
+
+class BackgroundUnnamed(BackgroundNoWait):
+    def start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+class BackgroundReturnsNothing(BackgroundNoWait):
+    def start(self, coro: Any, name: str) -> None:  # type: ignore[override]
+        super().start(coro, name)
+
+
+class BackgroundAsyncStart(BackgroundNoWait):
+    async def start(self, coro: Any, name: str) -> asyncio.Task[Any]:  # type: ignore[override]
+        return super().start(coro, name)
+
+
+class BackgroundAwaitsInStart(BackgroundNoWait):
+    def start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = super().start(coro, name)
+        time.sleep(0.1)  # "give it time to run"
+        return task
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (BackgroundNotKept, "reference_not_kept"),
+        (BackgroundNoDiscard, "discard_missing"),
+        (BackgroundNoWait, "wait_all_returned_early"),
+        (BackgroundLoopOverSet, "set_changed_size"),
+        (BackgroundUnnamed, "task_not_named"),
+        (BackgroundReturnsNothing, "start_returns_no_task"),
+        (BackgroundAsyncStart, "start_is_async"),
+        (BackgroundAwaitsInStart, "blocking"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_background_mistakes(answer: Any, mistake: str) -> None:
+    assert ex2.evaluate(answer).mistake == mistake
+
+
+def test_background_not_kept_is_told_about_weak_references() -> None:
+    assert "weakly" in ex2.evaluate(BackgroundNotKept).message
+
+
+def test_background_given_an_instance_asks_for_the_class() -> None:
+    assert ex2.evaluate(BackgroundNoWait()).mistake == "not_a_class"
+
+
+# --- exercise 3: with_deadline ----------------------------------------------------------
+
+
+async def deadline_without_timeout(operation: Any, seconds: float, default: Any) -> Any:
+    return await operation()
+
+
+async def deadline_catches_cancelled_error(operation: Any, seconds: float, default: Any) -> Any:
+    try:
+        async with asyncio.timeout(seconds):
+            return await operation()
+    except asyncio.CancelledError:
+        return default
+
+
+async def deadline_catches_inside_block(operation: Any, seconds: float, default: Any) -> Any:
+    async with asyncio.timeout(seconds):
+        try:
+            return await operation()
+        except TimeoutError:
+            return default
+
+
+async def deadline_catches_everything(operation: Any, seconds: float, default: Any) -> Any:
+    try:
+        async with asyncio.timeout(seconds):
+            return await operation()
+    except Exception:
+        return default
+
+
+async def deadline_swallows_cancellation(operation: Any, seconds: float, default: Any) -> Any:
+    try:
+        async with asyncio.timeout(seconds):
+            return await operation()
+    except (TimeoutError, asyncio.CancelledError):
+        return default
+
+
+async def deadline_returns_none(operation: Any, seconds: float, default: Any) -> Any:
+    try:
+        async with asyncio.timeout(seconds):
+            return await operation()
+    except TimeoutError:
+        pass
+
+
+async def deadline_leaves_operation_running(operation: Any, seconds: float, default: Any) -> Any:
+    task = asyncio.create_task(operation())
+    done, _ = await asyncio.wait([task], timeout=seconds)
+    return task.result() if done else default
+
+
+async def deadline_busy_waits(operation: Any, seconds: float, default: Any) -> Any:
+    task = asyncio.create_task(operation())
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not task.done():
+        pass
+    task.cancel()
+    return default
+
+
+async def deadline_with_wait_for(operation: Any, seconds: float, default: Any) -> Any:
+    try:
+        return await asyncio.wait_for(operation(), seconds)
+    except TimeoutError:
+        return default
+
+
+def test_wait_for_is_a_right_answer_too() -> None:
+    result = ex3.evaluate(deadline_with_wait_for)
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (deadline_without_timeout, "no_timeout"),
+        (deadline_catches_cancelled_error, "timeout_escaped"),
+        (deadline_catches_inside_block, "timeout_escaped"),
+        (deadline_catches_everything, "caught_too_much"),
+        (deadline_swallows_cancellation, "swallowed_cancellation"),
+        (deadline_returns_none, "wrong_fallback"),
+        (deadline_leaves_operation_running, "not_cancelled"),
+        (deadline_busy_waits, "blocking"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_with_deadline_mistakes(answer: Any, mistake: str) -> None:
+    assert ex3.evaluate(answer).mistake == mistake
+
+
+def test_timeout_caught_inside_the_block_is_told_to_catch_it_around() -> None:
+    assert "around" in ex3.evaluate(deadline_catches_inside_block).message
+
+
+# --- exercise 4: in_completion_order ----------------------------------------------------
+
+
+async def order_with_gather(pages: list[str]) -> list[str]:
+    return list(await asyncio.gather(*(download(page) for page in pages)))
+
+
+async def order_sequential(pages: list[str]) -> list[str]:
+    return [await download(page) for page in pages]
+
+
+async def order_forgot_await(pages: list[str]) -> list[Any]:
+    return list(asyncio.as_completed([download(page) for page in pages]))
+
+
+async def order_alphabetical(pages: list[str]) -> list[str]:
+    return sorted(await asyncio.gather(*(download(page) for page in pages)))
+
+
+async def order_tasks_left_running(pages: list[str]) -> list[str]:
+    tasks = [asyncio.create_task(download(page)) for page in pages]
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    return [task.result() for task in done]
+
+
+async def order_with_tasks_and_callbacks(pages: list[str]) -> list[str]:
+    texts: list[str] = []
+    tasks = [asyncio.create_task(download(page)) for page in pages]
+    for task in tasks:
+        task.add_done_callback(lambda done: texts.append(done.result()))
+    await asyncio.gather(*tasks)
+    return texts
+
+
+def test_callbacks_in_completion_order_are_a_right_answer_too() -> None:
+    result = ex4.evaluate(order_with_tasks_and_callbacks)
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (order_with_gather, "argument_order"),
+        (order_sequential, "sequential"),
+        (order_forgot_await, "forgot_await"),
+        (order_alphabetical, "wrong_order"),
+        (order_tasks_left_running, "tasks_left_running"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_in_completion_order_mistakes(answer: Any, mistake: str) -> None:
+    assert ex4.evaluate(answer).mistake == mistake
+
+
+def test_gather_order_is_told_it_is_argument_order() -> None:
+    message = ex4.evaluate(order_with_gather).message
+    assert "gather" in message and "as_completed" in message
+
+
+# --- exercise 5: with_spinner -----------------------------------------------------------
+
+
+async def spinner_never_started(operation: Any, spinner: Any) -> Any:
+    return await operation()
+
+
+async def spinner_never_cancelled(operation: Any, spinner: Any) -> Any:
+    asyncio.create_task(spinner())
+    return await operation()
+
+
+async def spinner_cancelled_not_awaited(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    finally:
+        spinning.cancel()
+
+
+async def spinner_awaited_without_catching(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    finally:
+        spinning.cancel()
+        await spinning
+
+
+async def spinner_cleanup_not_in_finally(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    result = await operation()
+    spinning.cancel()
+    await asyncio.wait([spinning])
+    return result
+
+
+async def spinner_swallows_cancellation(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    except asyncio.CancelledError:
+        return None
+    finally:
+        spinning.cancel()
+        await asyncio.wait([spinning])
+
+
+async def spinner_swallows_error(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    except ConnectionError:
+        return None
+    finally:
+        spinning.cancel()
+        await asyncio.wait([spinning])
+
+
+async def spinner_awaited_directly(operation: Any, spinner: Any) -> Any:
+    await spinner()  # spins forever: nothing else is ever awaited
+    return await operation()
+
+
+async def spinner_cancel_caught_and_reraised(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    finally:
+        spinning.cancel()
+        try:
+            await spinning
+        except asyncio.CancelledError:
+            pass
+
+
+def test_awaiting_the_spinner_and_catching_its_cancellation_is_right_too() -> None:
+    result = ex5.evaluate(spinner_cancel_caught_and_reraised)
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (spinner_never_started, "spinner_not_started"),
+        (spinner_never_cancelled, "spinner_left_running"),
+        (spinner_cancelled_not_awaited, "cancelled_not_awaited"),
+        (spinner_awaited_without_catching, "cancelled_error_escaped"),
+        (spinner_cleanup_not_in_finally, "cleanup_not_in_finally"),
+        (spinner_swallows_cancellation, "swallowed_cancellation"),
+        (spinner_swallows_error, "error_swallowed"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_with_spinner_mistakes(answer: Any, mistake: str) -> None:
+    assert ex5.evaluate(answer).mistake == mistake
+
+
+def test_spinner_awaited_directly_is_a_hang_reported_in_time() -> None:
+    started = time.perf_counter()
+    result = ex5.evaluate(spinner_awaited_directly)
+    assert result.mistake == "hang"
+    assert time.perf_counter() - started < 2.0 + 1.5
