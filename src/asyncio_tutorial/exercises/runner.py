@@ -422,7 +422,9 @@ class _SleepWatch:
     """Replaces ``time.sleep`` while answers run, to notice it on an answer's thread.
 
     Other threads sleep exactly as before.  On an answer's thread the call is recorded,
-    and the sleep is taken in short slices, so a time limit can interrupt it.
+    and the sleep is taken in short slices, so a time limit can interrupt it.  A name
+    bound earlier with ``from time import sleep`` still means the original; the
+    watchdog notices that one only when it holds the loop for ``IDLE_STALL`` or more.
     """
 
     def __init__(self) -> None:
