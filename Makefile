@@ -4,6 +4,9 @@
 #   make test                     the full validation (what CI runs)
 #   make record                   re-execute lessons and solutions, saving their outputs
 #   make test PYTHON=python3.12   the same with another interpreter; its own .venv-3.12
+#   make exercises                regenerate the workbooks in exercises/ from solutions/
+#   make progress                 which exercises pass (your workbooks are not modified)
+#   make browser | pythons | flakes | bench    see the README's instructor section
 #
 PYTHON ?= python3
 PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -14,14 +17,14 @@ WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
-.PHONY: lab test record exercises progress venv clean
+.PHONY: lab test record exercises progress browser pythons flakes bench venv clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 	touch $@
 
 lab: venv
@@ -29,10 +32,26 @@ lab: venv
 	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
 		notebooks/00-start-here.ipynb
 
+# The browser test runs after the rest, on its own: Chromium and JupyterLab running
+# beside nbval would compete with the kernels whose timing stamps are being checked.
 test: venv
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope \
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope -m "not browser" \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
 		$(NOTEBOOKS) tests
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
+browser: venv
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
+RUNS ?= 10
+pythons:
+	scripts/validate_pythons.sh
+
+flakes: venv
+	$(BIN)/python scripts/flakes.py -n $(RUNS) $(if $(LOAD),--load)
+
+bench: venv
+	$(BIN)/python scripts/bench_validation.py
 
 record: venv
 	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)
