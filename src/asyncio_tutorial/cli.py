@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.set_defaults(run=_record)
 
     gen = commands.add_parser("exercises", help="regenerate the workbooks from the solutions")
+    gen.add_argument(
+        "only", nargs="*", help="just these solutions notebooks (default: all in --solutions)"
+    )
     gen.add_argument("--solutions", default="solutions", help="folder of solutions notebooks")
     gen.add_argument("--out", default="exercises", help="folder to write the workbooks to")
     gen.set_defaults(run=_exercises)
@@ -60,7 +63,12 @@ def _record(args: argparse.Namespace) -> int:
 def _exercises(args: argparse.Namespace) -> int:
     from asyncio_tutorial import workbooks
 
-    for path, changed in workbooks.generate_all(Path(args.solutions), Path(args.out)):
+    if args.only:
+        targets = [(Path(path), Path(args.out) / Path(path).name) for path in args.only]
+        done = [(target, workbooks.generate(source, target)) for source, target in targets]
+    else:
+        done = workbooks.generate_all(Path(args.solutions), Path(args.out))
+    for path, changed in done:
         print(f"{'wrote' if changed else 'unchanged'} {path}")
     return 0
 

@@ -57,6 +57,9 @@ def record(path: Path) -> Path:
             cell.outputs = []
             cell.execution_count = None
     execute(notebook, path.parent.resolve())
+    # The kernel notes its exact Python version here; leaving it out means recording on
+    # another supported Python changes nothing but outputs (which must not change).
+    notebook.metadata.get("language_info", {}).pop("version", None)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return path
