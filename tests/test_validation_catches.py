@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 from notebook_tools import make_notebook, replace_in_source, run_nbval
 
 from asyncio_tutorial.notebooks import record
@@ -86,3 +87,19 @@ def test_a_failing_standalone_program_fails_its_cell(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "ProgramFailed" in result.stdout
     assert "bad.py exited with status 3" in result.stdout
+
+
+def test_recording_joins_the_pieces_of_a_stream(tmp_path: Path) -> None:
+    notebook = record(
+        make_notebook(
+            tmp_path / "chunks.ipynb",
+            SETUP,
+            "import sys\nfor n in range(3):\n    print(n)\n    await asyncio.sleep(0.1)\n"
+            "print('warned', file=sys.stderr)",
+        )
+    )
+    outputs = nbformat.read(notebook, as_version=4).cells[-1].outputs
+    assert [(out.name, out.text) for out in outputs] == [
+        ("stdout", "[0.0s] 0\n[0.1s] 1\n[0.2s] 2\n"),
+        ("stderr", "warned\n"),
+    ]

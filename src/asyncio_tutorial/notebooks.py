@@ -49,6 +49,29 @@ def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookN
     return notebook
 
 
+def merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Join consecutive pieces of the same stream into one output.
+
+    The kernel sends printed text in chunks whose boundaries depend on timing, so two
+    recordings of the same cell would differ in how their text is split while saying
+    exactly the same thing.  Joining the pieces keeps re-recorded files free of such
+    noise; validation compares the joined text anyway.
+    """
+    merged: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def record(path: Path) -> Path:
     """Execute the notebook at ``path`` and write it back with its fresh outputs."""
     notebook = nbformat.read(path, as_version=4)
@@ -60,6 +83,9 @@ def record(path: Path) -> Path:
     # The kernel notes its exact Python version here; leaving it out means recording on
     # another supported Python changes nothing but outputs (which must not change).
     notebook.metadata.get("language_info", {}).pop("version", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return path
