@@ -1,21 +1,19 @@
 """Lesson 01's checkers: the worked answer passes, the stub is not attempted, and each
 realistic wrong answer gets its own message.
 
-The worked answers and the stubs are taken from the notebooks themselves (the
-solutions notebook and the generated workbook), never copied here.
+That every worked answer passes and every stub is "not attempted" is tested for all
+lessons at once, from the notebooks themselves, in ``test_exercise_answers.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from exercise_tools import worked
 
-from asyncio_tutorial.exercises import NOT_ATTEMPTED, Exercise
 from asyncio_tutorial.exercises.lesson01 import (
     EXERCISES,
     FlakyService,
@@ -29,41 +27,7 @@ from asyncio_tutorial.exercises.lesson01 import (
     fetch_user,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 ANSWER_NAMES = {ex1: "greet", ex2: "fetch_profile", ex3: "run", ex4: "retry"}
-
-
-def definitions(notebook: Path) -> dict[str, Any]:
-    """Run a notebook's code cells, except magics and checks, and return what they define."""
-    namespace: dict[str, Any] = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type == "code" and not cell.source.startswith("%"):
-            if ".check(" not in cell.source:
-                exec(compile(cell.source, str(notebook), "exec"), namespace)
-    return namespace
-
-
-@pytest.fixture(scope="module")
-def worked() -> dict[str, Any]:
-    return definitions(ROOT / "solutions" / "01-coroutines.ipynb")
-
-
-@pytest.fixture(scope="module")
-def stubs() -> dict[str, Any]:
-    return definitions(ROOT / "exercises" / "01-coroutines.ipynb")
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
-def test_worked_answer_is_correct(exercise: Exercise, worked: dict[str, Any]) -> None:
-    result = exercise.evaluate(worked[exercise.answer])
-    assert result.status == "correct", result.message
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
-def test_stub_is_not_attempted(exercise: Exercise, stubs: dict[str, Any]) -> None:
-    result = exercise.evaluate(stubs[exercise.answer])
-    assert result.status == NOT_ATTEMPTED
-    assert f"{exercise.name}.hint()" in result.message
 
 
 def test_exercises_are_numbered_in_order_and_have_hints() -> None:
@@ -72,8 +36,8 @@ def test_exercises_are_numbered_in_order_and_have_hints() -> None:
     assert {e: e.answer for e in EXERCISES} == ANSWER_NAMES
 
 
-def test_correct_greet_reports_the_measured_wait(worked: dict[str, Any]) -> None:
-    assert "after 0.1 s" in ex1.evaluate(worked["greet"]).message
+def test_correct_greet_reports_the_measured_wait() -> None:
+    assert "after 0.1 s" in ex1.evaluate(worked("01-coroutines")["greet"]).message
 
 
 # --- exercise 1: greet --------------------------------------------------------------
@@ -245,8 +209,8 @@ async def run_async(coro: Any) -> Any:
     return await coro
 
 
-def test_run_on_the_lessons_coroutine(worked: dict[str, Any]) -> None:
-    assert worked["run"](add_slowly(2, 3)) == 5
+def test_run_on_the_lessons_coroutine() -> None:
+    assert worked("01-coroutines")["run"](add_slowly(2, 3)) == 5
     assert isinstance(Pause(), Pause)
 
 

@@ -1,21 +1,18 @@
 """Lesson 03's checkers: the worked answer passes, the stub is not attempted, and each
 realistic wrong answer gets its own message.
 
-The worked answers and the stubs are taken from the notebooks themselves (the
-solutions notebook and the generated workbook), never copied here.
+That every worked answer passes and every stub is "not attempted" is tested for all
+lessons at once, from the notebooks themselves, in ``test_exercise_answers.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from asyncio_tutorial.exercises import NOT_ATTEMPTED, Exercise
 from asyncio_tutorial.exercises.lesson03 import (
     DELAYS,
     EXERCISES,
@@ -27,7 +24,6 @@ from asyncio_tutorial.exercises.lesson03 import (
     ex5,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 ANSWER_NAMES = {
     ex1: "fetch_all",
     ex2: "Background",
@@ -35,39 +31,6 @@ ANSWER_NAMES = {
     ex4: "in_completion_order",
     ex5: "with_spinner",
 }
-
-
-def definitions(notebook: Path) -> dict[str, Any]:
-    """Run a notebook's code cells, except magics and checks, and return what they define."""
-    namespace: dict[str, Any] = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type == "code" and not cell.source.startswith("%"):
-            if ".check(" not in cell.source:
-                exec(compile(cell.source, str(notebook), "exec"), namespace)
-    return namespace
-
-
-@pytest.fixture(scope="module")
-def worked() -> dict[str, Any]:
-    return definitions(ROOT / "solutions" / "03-tasks.ipynb")
-
-
-@pytest.fixture(scope="module")
-def stubs() -> dict[str, Any]:
-    return definitions(ROOT / "exercises" / "03-tasks.ipynb")
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
-def test_worked_answer_is_correct(exercise: Exercise, worked: dict[str, Any]) -> None:
-    result = exercise.evaluate(worked[exercise.answer])
-    assert result.status == "correct", result.message
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
-def test_stub_is_not_attempted(exercise: Exercise, stubs: dict[str, Any]) -> None:
-    result = exercise.evaluate(stubs[exercise.answer])
-    assert result.status == NOT_ATTEMPTED, result.message
-    assert f"{exercise.name}.hint()" in result.message
 
 
 def test_exercises_are_numbered_in_order_and_have_hints() -> None:
