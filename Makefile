@@ -19,7 +19,9 @@ NOTEBOOKS := notebooks solutions
 
 .PHONY: lab test record exercises progress browser pythons flakes bench venv clean
 
-venv: $(VENV)/.installed
+LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
+
+venv: $(VENV)/.installed $(LAB_DEFAULTS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +29,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 	touch $@
 
+# JupyterLab defaults shipped with the course (no news feed, no update checks), put where
+# JupyterLab reads packages' setting overrides: learners' own settings stay their own.
+$(LAB_DEFAULTS): jupyterlab/asyncio-tutorial.json $(VENV)/.installed
+	mkdir -p $(dir $@)
+	cp $< $@
+
 lab: venv
-	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings \
 	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
 		notebooks/00-start-here.ipynb
 

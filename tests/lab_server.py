@@ -1,10 +1,10 @@
 """Start JupyterLab for the browser test, the way ``make lab`` does, and always stop it.
 
 The server listens on 127.0.0.1 on a free port, with a token made up for the run, and
-reads the course's shipped settings (``.jupyter/lab/user-settings``) through
-``JUPYTERLAB_SETTINGS_DIR``, exactly like ``make lab``.  Everything else it would write
-(workspaces, runtime files) goes to a temporary folder, so a run leaves no trace in
-the learner's home folder.
+uses the environment's JupyterLab, which ``make`` gives the course's default settings
+(``jupyterlab/asyncio-tutorial.json``, in ``share/jupyter/lab/settings/overrides.d``).
+User settings, workspaces and runtime files go to a temporary folder, so a run neither
+depends on nor leaves a trace in the home folder of whoever runs it.
 """
 
 from __future__ import annotations
@@ -83,14 +83,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_jupyterlab(root_dir: Path, settings_dir: Path) -> Iterator[JupyterLab]:
+def running_jupyterlab(root_dir: Path) -> Iterator[JupyterLab]:
     """Run JupyterLab serving ``root_dir`` until the ``with`` block ends, even on error."""
     port, token = free_port(), secrets.token_hex(24)
     with tempfile.TemporaryDirectory(prefix="jupyterlab-") as scratch_name:
         scratch = Path(scratch_name)
         env = dict(os.environ)
         env.update(
-            JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
+            JUPYTERLAB_SETTINGS_DIR=str(scratch / "user-settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
             JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
             PYDEVD_DISABLE_FILE_VALIDATION="1",

@@ -42,7 +42,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
-SETTINGS_DIR = REPO / ".jupyter" / "lab" / "user-settings"
 SCREENSHOTS = REPO / "screenshots" / "latest"
 COMMITTED_NOTEBOOKS = ("notebooks",)  # what the test opens (copies of)
 
@@ -223,7 +222,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
     )
     try:
-        with running_jupyterlab(root, SETTINGS_DIR) as server:
+        with running_jupyterlab(root) as server:
             yield server
     finally:
         after = notebook_hashes()
@@ -250,10 +249,15 @@ def page(browser: Any, lab: JupyterLab) -> Iterator[Any]:
 
 def test_course_settings_turn_off_news_and_update_checks(lab: JupyterLab) -> None:
     settings = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
-    assert settings["settings"] == {  # type: ignore[index]
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    }, "JupyterLab did not pick up .jupyter/lab/user-settings (JUPYTERLAB_SETTINGS_DIR)"
+    defaults = {
+        name: spec["default"]
+        for name, spec in settings["schema"]["properties"].items()  # type: ignore[index]
+        if name in ("fetchNews", "checkForUpdates")
+    }
+    assert defaults == {"fetchNews": "false", "checkForUpdates": False}, (
+        "JupyterLab did not pick up the course's defaults: `make venv` copies "
+        "jupyterlab/asyncio-tutorial.json to share/jupyter/lab/settings/overrides.d/"
+    )
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
