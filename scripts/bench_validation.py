@@ -41,6 +41,8 @@ from pathlib import Path
 
 import nbformat
 
+from asyncio_tutorial import notebooks
+
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("notebooks", "solutions")
 STAMP = re.compile(r"^\[(\d+\.\d)s\]", re.MULTILINE)
@@ -57,10 +59,6 @@ class NotebookTiming:
     @property
     def cell_time(self) -> float:
         return sum(self.cells)
-
-
-def find_notebooks() -> list[Path]:
-    return [path for folder in FOLDERS for path in sorted((ROOT / folder).glob("*.ipynb"))]
 
 
 def recorded_stamp_seconds(path: Path) -> float:
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workers, repeat = args.workers, args.repeat
 
-    paths = find_notebooks()
+    paths = notebooks.find_notebooks([ROOT / folder for folder in FOLDERS])
     if not paths:
         sys.exit("no notebooks in notebooks/ or solutions/")
     names = ", ".join(str(p.relative_to(ROOT)) for p in paths)

@@ -76,7 +76,7 @@ def _exercises(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> int:
     from asyncio_tutorial import progress
 
-    paths = progress.find_workbooks(args.paths)
+    paths = notebooks.find_notebooks(args.paths)
     for report in progress.check_workbooks(paths, workers=args.jobs):
         print(progress.format_report(report), flush=True)
     return 0
@@ -88,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
     if Path(args.file).is_dir():
         print(f"error: check takes one notebook; for folders use progress {args.file}")
         return 2
-    (path,) = progress.find_workbooks([args.file])
+    (path,) = notebooks.find_notebooks([args.file])
     report = progress.check_workbook(path)
     print(progress.format_report(report))
     return 0 if report.all_passed else 1

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from asyncio_tutorial.notebooks import KERNEL_NAME
+from asyncio_tutorial.notebooks import execute
 
 PASSED = "passed"
 WRONG = "wrong"
@@ -105,24 +105,11 @@ def run_copy(path: Path) -> nbformat.NotebookNode:
 
     The copy runs in a temporary folder, so files the learner's code writes land there.
     """
-    import subprocess
-
-    from nbclient import NotebookClient
-
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
     with tempfile.TemporaryDirectory(prefix="progress-") as folder:
-        client = NotebookClient(
-            notebook,
-            kernel_name=KERNEL_NAME,
-            timeout=CELL_TIMEOUT,
-            interrupt_on_timeout=True,
-            allow_errors=True,  # keep going: later exercises may still pass
-            record_timing=False,
-            resources={"metadata": {"path": folder}},
-        )
-        # The kernel's own start-up chatter would garble the table.
-        client.execute(stderr=subprocess.DEVNULL)
+        # allow_errors: keep going, later exercises may still pass
+        execute(notebook, folder, allow_errors=True, timeout=CELL_TIMEOUT)
     return notebook
 
 
@@ -200,19 +187,3 @@ def format_report(report: WorkbookReport) -> str:
     ]
     lines.append(f"  {len(report.exercises)} exercises: " + ", ".join(counts))
     return "\n".join(lines)
-
-
-def find_workbooks(paths: list[str]) -> list[Path]:
-    """Workbooks named by ``paths``: notebook files, or folders of them."""
-    workbooks: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            workbooks.extend(sorted(path.glob("*.ipynb")))
-        elif path.is_file() and path.suffix == ".ipynb":
-            workbooks.append(path)
-        else:
-            raise FileNotFoundError(
-                f"{path} is neither a notebook nor a folder: give a workbook such as "
-                "exercises/01-coroutines.ipynb, or run this from the course's top folder"
-            )
-    return workbooks
