@@ -9,8 +9,9 @@
 #   make browser | pythons | flakes | bench    see the README's instructor section
 #
 PYTHON ?= python3
-PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-DEFAULT_VERSION := $(shell python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# Another interpreter gets an environment of its own, named after its exact release
+# (.venv-3.13.0 and .venv-3.13.18 can sit side by side).
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 VENV ?= $(if $(filter $(PYTHON),python3),.venv,.venv-$(PY_VERSION))
 BIN := $(VENV)/bin
 WORKERS ?= 2

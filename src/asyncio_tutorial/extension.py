@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from asyncio_tutorial.stamps import StampedStream
-from asyncio_tutorial.standalone import ProgramFailed, parse_arguments, run_program
+from asyncio_tutorial.standalone import ProgramFailed, run_cell
 
 _state: dict[str, Any] = {}
 
@@ -86,12 +86,11 @@ def standalone(line: str, cell: str) -> None:
     The program is run by the notebook's own interpreter in the notebook's folder,
     with any interpreter ``options`` (``-W error``, ``-X dev``...) given before the
     name; its printed lines are stamped from the moment it started.  A program that
-    exits with an error fails the cell with ``ProgramFailed``.
+    exits with an error fails the cell with ``ProgramFailed``, unless the options
+    include ``--allow-failure``.  ``asyncio_tutorial.standalone.last_run()`` tells
+    what the program did.
     """
-    options, filename = parse_arguments(line)
-    status = run_program(cell, filename, python_options=options, cwd=os.getcwd())
-    if status != 0:
-        raise ProgramFailed(f"{filename} exited with status {status}")
+    run_cell(line, cell, cwd=os.getcwd())
 
 
 def _involves_group(error: BaseException | None) -> bool:

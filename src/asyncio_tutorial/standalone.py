@@ -26,17 +26,25 @@ Options for the interpreter go before the file name, as in a terminal:
 
 If the program exits with a non-zero status, the cell fails with
 :class:`ProgramFailed`, just as a failing command would fail a build.
+
+``%%standalone --allow-failure name.py`` is for the rare program whose outcome depends on
+the Python that runs it (the founding text's ``get_event_loop()`` example runs on 3.13 and
+stops with ``RuntimeError`` on 3.14): a non-zero exit is then reported in the output
+instead of failing the cell.  Either way :func:`last_run` returns what the program did,
+so the next cell can check it against the lesson's table of versions.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import re
 import selectors
 import shlex
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -48,8 +56,40 @@ install()
 """
 
 
+ALLOW_FAILURE = "--allow-failure"
+
+
 class ProgramFailed(Exception):
     """A ``%%standalone`` program exited with a non-zero status."""
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """What a ``%%standalone`` program did: its exit status and everything it printed.
+
+    ``stdout`` and ``stderr`` are the text as the cell showed it (timing stamps
+    included); :attr:`printed` is the program's own lines, without the stamps.
+    """
+
+    filename: str
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def printed(self) -> list[str]:
+        """The lines the program printed, stamps taken off: ``["Hello", "World"]``."""
+        return [re.sub(r"^\[\d+\.\ds\] ", "", line) for line in self.stdout.splitlines()]
+
+
+_last_run: ProgramRun | None = None
+
+
+def last_run() -> ProgramRun:
+    """The most recent ``%%standalone`` program run in this kernel."""
+    if _last_run is None:
+        raise LookupError("no %%standalone program has run in this kernel yet")
+    return _last_run
 
 
 def parse_arguments(line: str) -> tuple[list[str], str]:
@@ -64,6 +104,44 @@ def parse_arguments(line: str) -> tuple[list[str], str]:
     if words and words[-1].endswith(".py"):
         return words[:-1], words[-1]
     return words, "main.py"
+
+
+def run_cell(line: str, cell: str, cwd: str | os.PathLike[str] | None = None) -> ProgramRun:
+    """Run a ``%%standalone`` cell: the magic's line, then the program; return what it did.
+
+    Raises :class:`ProgramFailed` for a non-zero exit, unless the line says
+    ``--allow-failure`` (then the status is printed on stderr, and the cell goes on).
+    """
+    global _last_run
+    words = shlex.split(line)
+    allow_failure = ALLOW_FAILURE in words
+    options, filename = parse_arguments(shlex.join(w for w in words if w != ALLOW_FAILURE))
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    status = run_program(cell, filename, python_options=options, stdout=out, stderr=err, cwd=cwd)
+    _last_run = ProgramRun(filename, status, out.text(), err.text())
+    if status != 0:
+        if not allow_failure:
+            raise ProgramFailed(f"{filename} exited with status {status}")
+        print(f"({filename} exited with status {status})", file=sys.stderr, flush=True)
+    return _last_run
+
+
+class _Tee:
+    """Passes text on to a stream and keeps a copy of it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.pieces: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.pieces.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def text(self) -> str:
+        return "".join(self.pieces)
 
 
 def run_program(
