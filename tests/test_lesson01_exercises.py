@@ -139,6 +139,21 @@ def profile_plain(user_id: int) -> str:
     return "Ada Lovelace (Analytical Engines)"
 
 
+async def profile_hard_coded(user_id: int) -> str:
+    return {1: "Ada Lovelace (Analytical Engines)", 2: "Grace Hopper (Compilers)"}[user_id]
+
+
+async def profile_hard_coded_after_a_wait(user_id: int) -> str:
+    await asyncio.sleep(0.2)
+    return {1: "Ada Lovelace (Analytical Engines)", 2: "Grace Hopper (Compilers)"}[user_id]
+
+
+async def profile_team_from_memory(user_id: int) -> str:
+    user = await fetch_user(user_id)
+    team = {7: "Analytical Engines", 3: "Compilers"}[user["team_id"]]
+    return f"{user['name']} ({team})"
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
@@ -148,6 +163,9 @@ def profile_plain(user_id: int) -> str:
         (profile_wrong_format, "wrong_value"),
         (profile_asyncio_run, "nested_run"),
         (profile_plain, "not_async"),
+        (profile_hard_coded, "hard_coded"),
+        (profile_hard_coded_after_a_wait, "hard_coded"),
+        (profile_team_from_memory, "hard_coded"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -157,6 +175,17 @@ def test_fetch_profile_mistakes(answer: Any, mistake: str) -> None:
 
 def test_forgetting_await_on_the_team_names_fetch_team() -> None:
     assert "fetch_team" in ex2.evaluate(profile_forgot_await_team).message
+
+
+def test_hard_coded_profile_is_not_told_it_left_out_an_await() -> None:
+    message = ex2.evaluate(profile_hard_coded).message
+    assert "without calling fetch_user or fetch_team" in message
+    assert "await` left out" not in message
+
+
+def test_team_taken_from_memory_is_told_which_lookup_it_skipped() -> None:
+    message = ex2.evaluate(profile_team_from_memory).message
+    assert "without calling fetch_team:" in message
 
 
 # --- exercise 3: run ------------------------------------------------------------------
@@ -326,6 +355,26 @@ async def retry_no_retry(operation: Any, attempts: int) -> Any:
     return await operation()
 
 
+async def retry_any_exception(operation: Any, attempts: int) -> Any:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except Exception:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def retry_bare_except(operation: Any, attempts: int) -> Any:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except:  # noqa: E722
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.1)
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
@@ -338,11 +387,18 @@ async def retry_no_retry(operation: Any, attempts: int) -> Any:
         (retry_time_sleep, "blocking"),
         (retry_own_error, "wrong_error"),
         (retry_no_retry, "gave_up_early"),
+        (retry_any_exception, "retried_wrong_error"),
+        (retry_bare_except, "retried_wrong_error"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
 def test_retry_mistakes(answer: Any, mistake: str) -> None:
     assert ex4.evaluate(answer).mistake == mistake
+
+
+def test_retrying_every_exception_is_told_which_errors_not_to_retry() -> None:
+    message = ex4.evaluate(retry_any_exception).message
+    assert "Retry only ConnectionError" in message and "except Exception:" in message
 
 
 def test_flaky_service_fails_then_succeeds() -> None:

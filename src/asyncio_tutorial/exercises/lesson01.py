@@ -83,15 +83,21 @@ USERS: dict[int, dict[str, Any]] = {
 }
 TEAMS: dict[int, str] = {7: "Analytical Engines", 3: "Compilers"}
 
+# How many lookups of each kind ran since the checker last reset it: a right answer
+# makes one of each, and one that makes none has its result written into its code.
+_lookups = {"fetch_user": 0, "fetch_team": 0}
+
 
 async def fetch_user(user_id: int) -> dict[str, Any]:
     """Look up a user, e.g. ``{"name": "Ada Lovelace", "team_id": 7}``: a 0.1 s query."""
+    _lookups["fetch_user"] += 1
     await asyncio.sleep(0.1)
     return dict(USERS[user_id])
 
 
 async def fetch_team(team_id: int) -> str:
     """Look up a team's name, e.g. ``"Analytical Engines"``: another 0.1 s query."""
+    _lookups["fetch_team"] += 1
     await asyncio.sleep(0.1)
     return TEAMS[team_id]
 
@@ -103,6 +109,7 @@ def check_fetch_profile(fetch_profile: Any) -> Result:
         return problem
     for user_id in (1, 2):
         call = f"fetch_profile({user_id})"
+        _lookups.update(fetch_user=0, fetch_team=0)
         outcome = run_coroutine(partial(fetch_profile, user_id), TIME_LIMIT)
         problem = common_mistakes(
             outcome, call, name="fetch_profile", hint_call="ex2.hint()", time_limit=TIME_LIMIT
@@ -118,12 +125,27 @@ def check_fetch_profile(fetch_profile: Any) -> Result:
             )
         if outcome.value != expected:
             return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
-        problem = judge_duration(outcome.elapsed, 0.2, call)
+        problem = _hard_coded(call) or judge_duration(outcome.elapsed, 0.2, call)
         if problem:
             return problem
     return correct(
         "fetch_profile(1) returned 'Ada Lovelace (Analytical Engines)' after 0.2 s: "
         "0.1 s for the user, then 0.1 s for the team it needed from the user."
+    )
+
+
+def _hard_coded(call: str) -> Result | None:
+    """The right line, but without looking it up: it is written into the answer."""
+    skipped = [name for name, count in _lookups.items() if count == 0]
+    if not skipped:
+        return None
+    what = " or ".join(skipped)
+    return wrong(
+        "hard_coded",
+        f"{call} returned the right line without calling {what}: that part of the "
+        "answer is written into your code, so it is right only for the users it was "
+        "written for. Look it up: `user = await fetch_user(user_id)`, then "
+        '`team = await fetch_team(user["team_id"])`.',
     )
 
 
@@ -309,9 +331,11 @@ def check_retry(retry: Any) -> Result:
         _retry_recovers(retry)
         or _retry_gives_up(retry)
         or _retry_first_time(retry)
+        or _retry_other_errors(retry)
         or correct(
             "retry returned the first success (after 0.2 s: two failures, 0.1 s apart), "
-            "and after 3 failed attempts raised the last error."
+            "after 3 failed attempts raised the last error, and let a bad request's "
+            "ValueError through at once, untried again."
         )
     )
 
@@ -394,6 +418,47 @@ def _retry_first_time(retry: Any) -> Result | None:
             "waited_first",
             f"{call} took {seconds(outcome.elapsed)}, but the first call succeeds at once: "
             "wait only after a failure, not before the first attempt.",
+        )
+    return None
+
+
+class _BadRequest(FlakyService):
+    """A service that refuses the request itself: asking again gets the same answer."""
+
+    async def call(self) -> str:
+        self.calls += 1
+        await asyncio.sleep(0)
+        raise ValueError("bad request: no such account")
+
+
+def _retry_other_errors(retry: Any) -> Result | None:
+    service = _BadRequest(failures=0)
+    call = "retry(service.call, attempts=3) with a service that answers ValueError"
+    outcome = run_coroutine(lambda: retry(service.call, 3), TIME_LIMIT)
+    problem = common_mistakes(
+        outcome,
+        call,
+        name="retry",
+        hint_call="ex4.hint()",
+        time_limit=TIME_LIMIT,
+        expected_error=ValueError,
+    )
+    if problem:
+        return problem
+    if service.calls > 1:
+        return wrong(
+            "retried_wrong_error",
+            f"{call} called it {service.calls} times: it retried a ValueError('bad "
+            "request'). Retry only ConnectionError, a failure that may go away; any other "
+            "error (a bad request, a bug such as TypeError) fails the same way every "
+            "time, so let it go to the caller at once. Catch `except ConnectionError:`, "
+            "not `except Exception:` or a bare `except:`.",
+        )
+    if not isinstance(outcome.error, ValueError):
+        return wrong(
+            "swallowed_error",
+            f"{call} returned {outcome.value!r} instead of raising the ValueError. Catch "
+            "only ConnectionError; let every other error go to the caller.",
         )
     return None
 
