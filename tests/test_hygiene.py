@@ -132,3 +132,39 @@ def test_readme_course_map_links_every_lesson() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for lesson in LESSONS:
         assert f"notebooks/{lesson.name}" in readme, f"{lesson.name} missing from the course map"
+
+
+IGNORE_OUTPUT = "nbval-ignore-output"
+TABLE_VERDICT = re.compile(r"the table says[^\n]*: True\b")
+
+
+def _is_unchecked_kind(cell: nbformat.NotebookNode) -> bool:
+    """The two kinds of cell whose output validation may leave alone (see versions.py)."""
+    source = cell.source.strip()
+    report_only = re.fullmatch(
+        r"(from asyncio_tutorial import versions\s+)?versions\.report\([^)]*\)", source
+    )
+    return bool(report_only) or source.startswith("%%standalone --allow-failure")
+
+
+def _verdict(cell: nbformat.NotebookNode) -> bool:
+    text = "".join(out.get("text", "") for out in cell.get("outputs", []))
+    return IGNORE_OUTPUT not in cell.metadata.get("tags", []) and bool(TABLE_VERDICT.search(text))
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=ids(RECORDED))
+def test_every_unchecked_output_is_proved_by_a_checked_neighbour(path: Path) -> None:
+    """A cell whose output differs between Pythons is not compared by validation; it is
+    allowed only as a plain report of this interpreter, or a program allowed to fail, and
+    only next to a compared cell that checks the same behaviour against the lesson's
+    table ("... the table says ...: True")."""
+    cells = code_cells(read(path))
+    for index, cell in enumerate(cells):
+        if IGNORE_OUTPUT not in cell.metadata.get("tags", []):
+            continue
+        where = f"code cell {index} ({cell.source.strip().splitlines()[0][:60]!r})"
+        assert _is_unchecked_kind(cell), f"{where}: only versions.report(...) or a program"
+        neighbours = cells[max(index - 1, 0) : index] + cells[index + 1 : index + 2]
+        if cell.source.strip().startswith("%%standalone"):
+            neighbours = cells[index + 1 : index + 2]  # the proof needs last_run(): after it
+        assert any(_verdict(n) for n in neighbours), f"{where}: no table verdict next to it"

@@ -67,8 +67,10 @@ class ProgramFailed(Exception):
 class ProgramRun:
     """What a ``%%standalone`` program did: its exit status and everything it printed.
 
-    ``stdout`` and ``stderr`` are the text as the cell showed it (timing stamps
-    included); :attr:`printed` is the program's own lines, without the stamps.
+    ``stdout`` and ``stderr`` are the text as the cell showed it, timing stamps
+    included, colour codes left out (Python 3.13 and later colour their tracebacks when
+    the notebook asks for colour); :attr:`printed` is the program's own lines, without
+    the stamps.
     """
 
     filename: str
@@ -118,12 +120,17 @@ def run_cell(line: str, cell: str, cwd: str | os.PathLike[str] | None = None) ->
     options, filename = parse_arguments(shlex.join(w for w in words if w != ALLOW_FAILURE))
     out, err = _Tee(sys.stdout), _Tee(sys.stderr)
     status = run_program(cell, filename, python_options=options, stdout=out, stderr=err, cwd=cwd)
-    _last_run = ProgramRun(filename, status, out.text(), err.text())
+    _last_run = ProgramRun(filename, status, _no_colour(out.text()), _no_colour(err.text()))
     if status != 0:
         if not allow_failure:
             raise ProgramFailed(f"{filename} exited with status {status}")
         print(f"({filename} exited with status {status})", file=sys.stderr, flush=True)
     return _last_run
+
+
+def _no_colour(text: str) -> str:
+    """``text`` without ANSI colour codes (``\x1b[35m`` and the like)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 class _Tee:
