@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
+import re
 import time
 from collections import deque
 from typing import Any
@@ -15,7 +17,16 @@ from typing import Any
 import pytest
 
 from asyncio_tutorial.exercises.core import CORRECT, WRONG
-from asyncio_tutorial.exercises.lesson02 import Database, ex1, ex2, ex3, ex4, legacy_lookup
+from asyncio_tutorial.exercises.lesson02 import (
+    Database,
+    KeepRecords,
+    ex1,
+    ex2,
+    ex3,
+    ex4,
+    ex5,
+    legacy_lookup,
+)
 
 # --- Exercise 1: lookup ------------------------------------------------------------------
 
@@ -82,6 +93,13 @@ def countdown_sleeping(loop: asyncio.AbstractEventLoop, say: Any) -> None:
     say("go!")
 
 
+def countdown_busy_waiting(loop: asyncio.AbstractEventLoop, say: Any) -> None:
+    say("ready")
+    end = time.monotonic() + 0.3
+    while time.monotonic() < end:
+        pass
+
+
 def countdown_in_wrong_order(loop: asyncio.AbstractEventLoop, say: Any) -> None:
     loop.call_soon(say, "ready")
     loop.call_later(0.3, say, "set")
@@ -106,6 +124,14 @@ async def countdown_async(loop: asyncio.AbstractEventLoop, say: Any) -> None:
 def test_countdown_mistakes_are_named(answer: Any, mistake: str) -> None:
     result = ex2.evaluate(answer)
     assert (result.status, result.mistake) == (WRONG, mistake), result
+
+
+@pytest.mark.parametrize("answer", [countdown_sleeping, countdown_busy_waiting])
+def test_blocking_countdown_is_told_to_use_call_later_not_await(answer: Any) -> None:
+    result = ex2.evaluate(answer)
+    assert result.mistake == "blocking"
+    assert "loop.call_later(0.1, say, 'set')" in result.message
+    assert "Use `await asyncio.sleep" not in result.message
 
 
 # --- Exercise 3: SyncDatabase -------------------------------------------------------------
@@ -309,3 +335,136 @@ def run_with_asyncio(*coros: Any) -> list[Any]:
 def test_run_mistakes_are_named(answer: Any, mistake: str) -> None:
     result = ex4.evaluate(answer)
     assert (result.status, result.mistake) == (WRONG, mistake), result
+
+
+# --- Exercise 5: slow_tasks -----------------------------------------------------------------
+
+
+def names_in(records: list[logging.LogRecord]) -> list[str]:
+    """Every task name in the records, repeats included."""
+    found = (re.search(r"name='([^']*)'", record.getMessage()) for record in records)
+    return [match.group(1) for match in found if match]
+
+
+def collect(main: Any, run: Any) -> list[logging.LogRecord]:
+    """Run ``run(main)`` with a handler on the asyncio logger; return what it kept."""
+    keep = KeepRecords()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(keep)
+    try:
+        run(main)
+    finally:
+        logger.removeHandler(keep)
+    return keep.records
+
+
+def in_debug_mode(main: Any, threshold: float) -> None:
+    with asyncio.Runner(debug=True) as runner:
+        runner.get_loop().slow_callback_duration = threshold
+        runner.run(main())
+
+
+def slow_tasks_with_asyncio_run(main: Any, threshold: float) -> list[str]:
+    async def with_threshold() -> None:
+        asyncio.get_running_loop().slow_callback_duration = threshold
+        await main()
+
+    records = collect(main, lambda _: asyncio.run(with_threshold(), debug=True))
+    return sorted(set(names_in(records)))
+
+
+def slow_tasks_without_debug_mode(main: Any, threshold: float) -> list[str]:
+    def run(main: Any) -> None:
+        with asyncio.Runner() as runner:
+            runner.get_loop().slow_callback_duration = threshold
+            runner.run(main())
+
+    return sorted(set(names_in(collect(main, run))))
+
+
+def slow_tasks_default_threshold(main: Any, threshold: float) -> list[str]:
+    records = collect(main, lambda main: asyncio.run(main(), debug=True))
+    return sorted(set(names_in(records)))
+
+
+def slow_tasks_handler_left_attached(main: Any, threshold: float) -> list[str]:
+    keep = KeepRecords()
+    logging.getLogger("asyncio").addHandler(keep)
+    in_debug_mode(main, threshold)
+    return sorted(set(names_in(keep.records)))
+
+
+def slow_tasks_repeated(main: Any, threshold: float) -> list[str]:
+    return sorted(names_in(collect(main, lambda main: in_debug_mode(main, threshold))))
+
+
+def slow_tasks_whole_reports(main: Any, threshold: float) -> list[str]:
+    records = collect(main, lambda main: in_debug_mode(main, threshold))
+    return [record.getMessage() for record in records]
+
+
+def slow_tasks_no_handler(main: Any, threshold: float) -> list[str]:
+    in_debug_mode(main, threshold)
+    return []
+
+
+KEPT_ACROSS_CALLS = KeepRecords()
+
+
+def slow_tasks_one_handler_for_every_call(main: Any, threshold: float) -> list[str]:
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(KEPT_ACROSS_CALLS)
+    try:
+        in_debug_mode(main, threshold)
+    finally:
+        logger.removeHandler(KEPT_ACROSS_CALLS)
+    return sorted(set(names_in(KEPT_ACROSS_CALLS.records)))
+
+
+def slow_tasks_never_runs_main(main: Any, threshold: float) -> list[str]:
+    main()
+    return []
+
+
+async def slow_tasks_async(main: Any, threshold: float) -> list[str]:
+    await main()
+    return []
+
+
+def test_slow_tasks_with_asyncio_run_is_correct_too() -> None:
+    result = ex5.evaluate(slow_tasks_with_asyncio_run)
+    assert result.status == CORRECT, result
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (slow_tasks_without_debug_mode, "debug_mode_off"),
+        (slow_tasks_default_threshold, "threshold_not_set"),
+        (slow_tasks_handler_left_attached, "handler_left_attached"),
+        (slow_tasks_repeated, "repeated_names"),
+        (slow_tasks_whole_reports, "whole_reports"),
+        (slow_tasks_no_handler, "reports_not_collected"),
+        (slow_tasks_one_handler_for_every_call, "stale_reports"),
+        (slow_tasks_never_runs_main, "main_not_run"),
+        (slow_tasks_async, "not_plain"),
+    ],
+)
+def test_slow_tasks_mistakes_are_named(answer: Any, mistake: str) -> None:
+    result = ex5.evaluate(answer)
+    assert (result.status, result.mistake) == (WRONG, mistake), result
+
+
+def test_a_handler_left_attached_is_removed_by_the_check() -> None:
+    before = list(logging.getLogger("asyncio").handlers)
+    ex5.evaluate(slow_tasks_handler_left_attached)
+    assert logging.getLogger("asyncio").handlers == before
+
+
+def test_reports_of_an_answer_without_a_handler_do_not_reach_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in a kernel: no handler anywhere (pytest's own would hide a stray report).
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    ex5.evaluate(slow_tasks_no_handler)
+    assert "Executing" not in capsys.readouterr().err

@@ -2,16 +2,18 @@
 
 The workbook ``exercises/02-event-loop.ipynb`` starts with::
 
-    from asyncio_tutorial.exercises.lesson02 import ex1, ex2, ex3, ex4
+    from asyncio_tutorial.exercises.lesson02 import ex1, ex2, ex3, ex4, ex5
 
-and the helpers the exercises use (``legacy_lookup``, ``Database``, ``Sleep``) are
-imported from here too, so that ``legacy_lookup??`` shows how they work.  The worked
-answers are in ``solutions/02-event-loop.ipynb``.
+and the helpers the exercises use (``legacy_lookup``, ``Database``, ``Sleep``,
+``KeepRecords``) are imported from here too, so that ``legacy_lookup??`` shows how they
+work.  The worked answers are in ``solutions/02-event-loop.ipynb``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from asyncio_tutorial.exercises.diagnose import (
     raised,
     seconds,
 )
-from asyncio_tutorial.exercises.runner import run_coroutine, run_function
+from asyncio_tutorial.exercises.runner import Outcome, run_coroutine, run_function
 
 TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
 
@@ -193,6 +195,18 @@ def check_countdown(countdown: Any) -> Result:
     problem = common_mistakes(
         outcome, call, name="countdown", hint_call="ex2.hint()", time_limit=TIME_LIMIT
     )
+    if problem and problem.mistake == "blocking":
+        held = (
+            f"called time.sleep({outcome.sleeps[0]:g})"
+            if outcome.sleeps
+            else f"kept the loop busy for {seconds(outcome.longest_stall)}"
+        )
+        return wrong(
+            "blocking",
+            f"{call} {held}: countdown runs on the loop, so the loop stopped meanwhile. "
+            "A plain `def` cannot `await asyncio.sleep` either: leave the waiting to the "
+            "loop. `loop.call_later(0.1, say, 'set')` schedules the call and returns at once.",
+        )
     if problem:
         return problem
     called_at_once = [word for word, _, returned in heard.words if not returned]
@@ -573,15 +587,203 @@ ex4 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4]
+# --- Exercise 5: find the tasks that block the loop, with debug mode -------------------
+
+
+class KeepRecords(logging.Handler):
+    """A logging handler that keeps every record it is given in ``self.records``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _reported_names(records: list[logging.LogRecord]) -> set[str]:
+    """The tasks named in debug mode's "Executing <Task ... name='parse' ...> took" reports."""
+    names = set()
+    for record in records:
+        message = record.getMessage()
+        found = re.search(r"name='([^']*)'", message)
+        if message.startswith("Executing") and found:
+            names.add(found.group(1))
+    return names
+
+
+class _Program:
+    """A program for ``slow_tasks``: named tasks whose steps hold the loop this long."""
+
+    def __init__(self, holds: dict[str, list[float]]) -> None:
+        self.holds = holds
+        self.finished: list[str] = []
+
+    async def work(self, name: str, holds: list[float]) -> None:
+        for hold in holds:
+            await asyncio.sleep(0.05)
+            if hold:
+                time.sleep(hold)  # holds the loop, as a blocking call would
+        self.finished.append(name)
+
+    async def main(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for name, holds in self.holds.items():
+                group.create_task(self.work(name, holds), name=name)
+
+
+SLOW_PROGRAM = {"fetch": [0, 0], "parse": [0.2, 0.15], "resize": [0.07]}
+QUIET_PROGRAM = {"fetch": [0, 0], "upload": [0]}
+THRESHOLD = 0.05  # 'resize' holds the loop longer than this, not the default 0.1 s
+
+
+def _run_program(slow_tasks: Callable[..., Any], program: _Program) -> tuple[Any, set[str], int]:
+    """Run the answer on ``program``; what it did, what debug mode reported, handlers left."""
+    logger = logging.getLogger("asyncio")
+    before = list(logger.handlers)
+    truth = KeepRecords()  # also keeps the reports off stderr when the answer has no handler
+    logger.addHandler(truth)
+    try:
+        outcome = run_function(partial(slow_tasks, program.main, THRESHOLD), TIME_LIMIT)
+    finally:
+        logger.removeHandler(truth)
+        left = [handler for handler in logger.handlers if handler not in before]
+        for handler in left:  # tidy up after the answer, so the notebook logs as before
+            logger.removeHandler(handler)
+    return outcome, _reported_names(truth.records), len(left)
+
+
+def check_slow_tasks(slow_tasks: Any) -> Result:
+    """``slow_tasks(main, threshold)``: debug mode's slow-step reports, as sorted task names."""
+    problem = expect_plain_function(slow_tasks, "slow_tasks")
+    if problem:
+        return problem
+    call = f"slow_tasks(main, {THRESHOLD})"
+    program = _Program(SLOW_PROGRAM)
+    outcome, reported, handlers_left = _run_program(slow_tasks, program)
+    problem = _judge_slow_run(outcome, call, program, reported, handlers_left)
+    if problem:
+        return problem
+    quiet = _Program(QUIET_PROGRAM)
+    outcome, _, handlers_left = _run_program(slow_tasks, quiet)
+    call = f"{call} on a second program, where no task holds the loop"
+    problem = _judge_slow_run(outcome, call, quiet, set(), handlers_left)
+    if problem and outcome.value and set(outcome.value) <= set(SLOW_PROGRAM):
+        return wrong(
+            "stale_reports",
+            f"{call} returned {outcome.value!r}: reports kept from the first program. "
+            "Make a new handler (and a new set of names) on every call.",
+        )
+    return problem or correct(
+        "debug mode reported 'parse' (two steps of 0.2 s and 0.15 s) and 'resize' (0.07 s, "
+        f"over the {THRESHOLD} s threshold), not the quick 'fetch'; nothing for a program "
+        "that never held the loop; and the asyncio logger was left as it was."
+    )
+
+
+def _judge_slow_run(
+    outcome: Outcome, call: str, program: _Program, reported: set[str], handlers_left: int
+) -> Result | None:
+    error = outcome.error
+    if isinstance(error, NotImplementedError):
+        return not_attempted("slow_tasks", "ex5.hint()")
+    if outcome.timed_out:
+        return hang(outcome, call, TIME_LIMIT)
+    if error is not None:
+        return raised(error, call)
+    if sorted(program.finished) != sorted(program.holds):
+        return wrong(
+            "main_not_run",
+            f"{call} returned before the program had run: `runner.run(main())` (or "
+            "`asyncio.run(main(), debug=True)`) runs it to its end.",
+        )
+    if handlers_left:
+        return wrong(
+            "handler_left_attached",
+            f"{call} left its handler on the asyncio logger, so it keeps collecting, and "
+            "every call adds one more. Remove it in a `finally:` block: "
+            '`logging.getLogger("asyncio").removeHandler(keep)`.',
+        )
+    expected = sorted(reported)
+    if program.holds is SLOW_PROGRAM and not reported:
+        return wrong(
+            "debug_mode_off",
+            f"{call}: the loop reported nothing, although 'parse' held it for 0.2 s: debug "
+            "mode was off. Turn it on for the loop that runs main: "
+            "`asyncio.Runner(debug=True)` or `asyncio.run(..., debug=True)`.",
+        )
+    if program.holds is SLOW_PROGRAM and "resize" not in reported:
+        return wrong(
+            "threshold_not_set",
+            f"{call}: debug mode reported {expected}, but not 'resize', which held the loop "
+            f"for 0.07 s: over the {THRESHOLD} s asked for, under the default 0.1 s. Set "
+            "`loop.slow_callback_duration = threshold` before running main.",
+        )
+    return _judge_names(outcome.value, call, expected)
+
+
+def _judge_names(value: Any, call: str, expected: list[str]) -> Result | None:
+    if value == expected:
+        return None
+    if not isinstance(value, list):
+        return wrong(
+            "wrong_type",
+            f"{call} returned {value!r}; return a list of task names, {expected!r}.",
+        )
+    if any(not isinstance(item, str) or "Executing" in item for item in value):
+        return wrong(
+            "whole_reports",
+            f"{call} returned the reports themselves; return just the tasks' names, "
+            f"{expected!r}. Each report says `name='parse'`: "
+            "`re.search(r\"name='([^']*)'\", message).group(1)`.",
+        )
+    if not value and expected:
+        return wrong(
+            "reports_not_collected",
+            f"{call} returned [], but debug mode reported {expected}. Its reports are log "
+            "records of the asyncio logger: add a `KeepRecords()` handler to "
+            '`logging.getLogger("asyncio")` before running main, and read them afterwards.',
+        )
+    if len(set(value)) < len(value) and sorted(set(value)) == expected:
+        return wrong(
+            "repeated_names",
+            f"{call} returned {value!r}: a task with two slow steps is reported twice. "
+            "Return each name once: collect them in a set, then `sorted(...)`.",
+        )
+    if sorted(value) == expected:
+        return wrong("not_sorted", f"{call} returned {value!r}; sort them: {expected!r}.")
+    return wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
+
+
+ex5 = Exercise(
+    lesson="02",
+    number=5,
+    title="Find what blocks the loop, with debug mode",
+    answer="slow_tasks",
+    checker=check_slow_tasks,
+    hints=[
+        "`with asyncio.Runner(debug=True) as runner:` gives you the loop before anything "
+        "runs: set `runner.get_loop().slow_callback_duration = threshold`, then "
+        "`runner.run(main())`.",
+        'Add `keep = KeepRecords()` to `logging.getLogger("asyncio")` before running, and '
+        "remove it in a `finally:` block.",
+        "For each record in `keep.records`, a message that starts with 'Executing' names "
+        "the task: `re.search(r\"name='([^']*)'\", message)`. Collect the names in a set "
+        "and return `sorted(names)`.",
+    ],
+)
+
+EXERCISES = [ex1, ex2, ex3, ex4, ex5]
 
 __all__ = [
     "EXERCISES",
     "Database",
+    "KeepRecords",
     "Sleep",
     "ex1",
     "ex2",
     "ex3",
     "ex4",
+    "ex5",
     "legacy_lookup",
 ]
