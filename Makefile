@@ -3,9 +3,10 @@
 #   make lab                      open the course in JupyterLab
 #   make test                     the full validation (what CI runs)
 #   make record                   re-execute lessons and solutions, saving their outputs
-#   make test PYTHON=python3.12   the same with another interpreter; its own .venv-3.12
+#   make test PYTHON=python3.12   the same with another interpreter; its own .venv-3.12.N
 #   make exercises                regenerate the workbooks in exercises/ from solutions/
 #   make progress                 which exercises pass (your workbooks are not modified)
+#   make update                   get the new version of the course, keeping your answers
 #   make browser | pythons | flakes | bench    see the README's instructor section
 #
 PYTHON ?= python3
@@ -18,7 +19,7 @@ WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
-.PHONY: lab test record exercises progress browser pythons flakes bench venv clean
+.PHONY: lab test record exercises progress update browser pythons flakes bench venv clean
 
 LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
 
@@ -40,16 +41,27 @@ lab: venv
 	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
 		notebooks/00-start-here.ipynb
 
+# The validation runs on a copy of the course as published (.published/): a learner's
+# answers, saved lessons, checkpoints and own notebooks in this folder stay out of it.
+# The browser is found or installed first, so a missing one stops the run at once.
 # The browser test runs after the rest, on its own: Chromium and JupyterLab running
 # beside nbval would compete with the kernels whose timing stamps are being checked.
+PUBLISHED := .published
+PYTEST := $(CURDIR)/$(BIN)/python -m pytest
 test: venv
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope -m "not browser" \
+	$(BIN)/python tests/browser_setup.py
+	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
+	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
 		$(NOTEBOOKS) tests
-	$(BIN)/python -m pytest -m browser tests/test_browser.py
+	cd $(PUBLISHED) && $(PYTEST) -m browser tests/test_browser.py
+	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 
 browser: venv
-	$(BIN)/python -m pytest -m browser tests/test_browser.py
+	$(BIN)/python tests/browser_setup.py
+	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
+	cd $(PUBLISHED) && $(PYTEST) -m browser tests/test_browser.py
+	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 
 RUNS ?= 10
 pythons:
@@ -65,10 +77,13 @@ record: venv
 	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)
 
 clean:
-	rm -rf .venv .venv-*
+	rm -rf .venv .venv-* $(PUBLISHED)
 
 exercises: venv
 	$(BIN)/python -m asyncio_tutorial exercises
 
 progress: venv
 	$(BIN)/python -m asyncio_tutorial progress
+
+update: venv
+	$(BIN)/python -m asyncio_tutorial update

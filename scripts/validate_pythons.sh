@@ -1,32 +1,41 @@
 #!/usr/bin/env bash
 # Run the full validation (`make test`) on every supported Python, one after the other.
 #
-#   scripts/validate_pythons.sh                      3.11, 3.12 and 3.13, found through pyenv
-#                                                    or as python3.X on the PATH (and 3.14
-#                                                    when one is installed)
+#   scripts/validate_pythons.sh                      every Python 3.11 to 3.15 found: each
+#                                                    patch release pyenv has, and python3.X
+#                                                    on the PATH (a missing minor version is
+#                                                    a failure)
 #   scripts/validate_pythons.sh python3.12 /opt/py/bin/python3.13   these interpreters
 #
-# Each interpreter gets its own virtual environment (.venv-3.12, ...; `make` creates it
-# the first time).  Interpreters run one at a time: the lessons' timing stamps are
-# only reproducible when the machine is not running two validations at once.
-# Prints a summary line per interpreter; exits 1 if any failed or was not found.
+# Patch releases matter (3.13.3 changed loop.create_task), so 3.13.0 from pyenv and a
+# newer 3.13 on the PATH are both run.  Each interpreter gets its own virtual environment
+# (.venv-3.13.0, .venv-3.13.18, ...; `make` creates it the first time).  Interpreters run
+# one at a time: the lessons' timing stamps are only reproducible when the machine is not
+# running two validations at once.  Prints a summary line per interpreter; exits 1 if any
+# failed or a supported version was not found.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-VERSIONS=(3.11 3.12 3.13)  # supported: a missing one is a failure
-OPTIONAL=(3.14)            # run when installed, skipped quietly otherwise
+VERSIONS=(3.11 3.12 3.13 3.14 3.15)  # supported: a missing one is a failure
 
-find_python() {  # find_python 3.12 -> path of a python3.12, or nothing
-    local version=$1 prefix
-    if command -v pyenv >/dev/null 2>&1 && prefix=$(pyenv prefix "$version" 2>/dev/null); then
-        # `pyenv prefix 3.12` may list several matches, one per line: take the last
-        prefix=$(printf '%s\n' "$prefix" | tail -n 1)
-        if [ -x "$prefix/bin/python$version" ]; then
-            echo "$prefix/bin/python$version"
-            return
+release_of() {  # release_of /path/to/python -> 3.13.18
+    "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null
+}
+
+find_pythons() {  # find_pythons 3.13 -> one line per interpreter found, distinct releases
+    local version=$1 prefix path
+    {
+        if command -v pyenv >/dev/null 2>&1; then
+            for prefix in $(pyenv prefix "$version" 2>/dev/null) \
+                $(pyenv versions --bare 2>/dev/null | grep -E "^${version//./\\.}\.[0-9]+$" \
+                  | while read -r v; do pyenv prefix "$v" 2>/dev/null; done); do
+                [ -x "$prefix/bin/python$version" ] && echo "$prefix/bin/python$version"
+            done
         fi
-    fi
-    command -v "python$version" 2>/dev/null || true
+        command -v "python$version" 2>/dev/null
+    } | while read -r path; do
+        release=$(release_of "$path") && [ -n "$release" ] && echo "$release $path"
+    done | sort -u -k1,1 | cut -d' ' -f2-
 }
 
 interpreters=()
@@ -35,12 +44,12 @@ if [ $# -gt 0 ]; then
     interpreters=("$@")
 else
     for version in "${VERSIONS[@]}"; do
-        found=$(find_python "$version")
-        if [ -n "$found" ]; then interpreters+=("$found"); else missing+=("$version"); fi
-    done
-    for version in "${OPTIONAL[@]}"; do
-        found=$(find_python "$version")
-        if [ -n "$found" ]; then interpreters+=("$found"); fi
+        found=$(find_pythons "$version")
+        if [ -n "$found" ]; then
+            while read -r path; do interpreters+=("$path"); done <<<"$found"
+        else
+            missing+=("$version")
+        fi
     done
 fi
 

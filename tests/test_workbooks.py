@@ -134,7 +134,7 @@ def test_check_exits_with_1_unless_every_exercise_passed(
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.ipynb")}
 
 
 def test_progress_runs_every_workbook_on_a_copy_and_all_are_not_attempted(

@@ -11,6 +11,12 @@
 ``check FILE``
     The same for one workbook, for scripts: exits with 0 only when every exercise in
     it passes, and with 1 when any is wrong, not attempted or not checked.
+``update``
+    Fetch a new version of the course (``git pull``) keeping the learner's answers and
+    a copy of everything they changed (``make update``).
+``published DIR``
+    Copy the course as published into ``DIR``, leaving out a learner's work: what
+    ``make test`` validates (see :mod:`asyncio_tutorial.published`).
 """
 
 from __future__ import annotations
@@ -52,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", help="a workbook, e.g. exercises/01-coroutines.ipynb")
     check.set_defaults(run=_check)
+
+    upd = commands.add_parser(
+        "update", help="get the new version of the course, keeping your answers"
+    )
+    upd.set_defaults(run=_update)
+
+    pub = commands.add_parser(
+        "published", help="copy the course as published (without a learner's work) to DIR"
+    )
+    pub.add_argument("target", help="the folder to create (replaced if it exists)")
+    pub.set_defaults(run=_published)
     return parser
 
 
@@ -92,6 +109,20 @@ def _check(args: argparse.Namespace) -> int:
     report = progress.check_workbook(path)
     print(progress.format_report(report))
     return 0 if report.all_passed else 1
+
+
+def _update(args: argparse.Namespace) -> int:
+    from asyncio_tutorial import update
+
+    return update.update(Path.cwd())
+
+
+def _published(args: argparse.Namespace) -> int:
+    from asyncio_tutorial import published
+
+    for note in published.export(Path.cwd(), Path(args.target)):
+        print(f"note: {note}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

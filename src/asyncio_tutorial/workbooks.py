@@ -24,12 +24,20 @@ markdown cells tagged ``solutions-only`` are left out.  Markers go inside a func
 body (keep the ``def`` line and the docstring outside them): a stub at the top level
 of a cell would stop *Run All*.  The output is the same bytes on every run, so a test
 can tell when a committed workbook is out of date.
+
+A learner's answers are never overwritten.  When a workbook in ``exercises/`` holds
+answers (a stub replaced by code), regenerating it carries each answer over into the
+new workbook (see :func:`carry_answers`), and the learner's file as it was is kept in
+``backups/``.  ``python -m asyncio_tutorial update`` does the same after fetching a new
+version of the course.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -102,19 +110,100 @@ def make_workbook(
     return workbook
 
 
-def generate(solutions_path: Path, workbook_path: Path) -> bool:
-    """Write the workbook for ``solutions_path``; return whether the file changed."""
+def render(solutions_path: Path) -> str:
+    """The text of the workbook for ``solutions_path``, exactly as it is written to disk."""
     solutions = nbformat.read(solutions_path, as_version=4)
     workbook = make_workbook(solutions, name=str(solutions_path))
     nbformat.validate(workbook)
     text = nbformat.writes(workbook)
-    text += "" if text.endswith("\n") else "\n"  # as nbformat.write does
+    return text + ("" if text.endswith("\n") else "\n")  # as nbformat.write does
+
+
+def generate(solutions_path: Path, workbook_path: Path) -> bool:
+    """Write the workbook for ``solutions_path``; return whether the file changed.
+
+    If the workbook already there holds a learner's answers, they are carried over into
+    the new one and the old file is kept in ``backups/`` (see :func:`keep_answers`).
+    """
+    text = render(solutions_path)
     old = workbook_path.read_text(encoding="utf-8") if workbook_path.exists() else None
     if text == old:
         return False
+    if old is not None:
+        text = keep_answers(workbook_path, text) or text
+        if text == old:
+            return False
     workbook_path.parent.mkdir(parents=True, exist_ok=True)
     workbook_path.write_text(text, encoding="utf-8")
     return True
+
+
+def is_stub(source: str) -> bool:
+    """Whether a cell still holds an untouched stub (its ``raise NotImplementedError``)."""
+    return any(line.strip() == STUB[1] for line in source.split("\n"))
+
+
+def defined_names(source: str) -> list[str]:
+    """The functions and classes a cell defines at its top level, in order."""
+    return re.findall(r"^(?:async\s+def|def|class)\s+(\w+)", source, re.MULTILINE)
+
+
+def carry_answers(
+    old: nbformat.NotebookNode, new: nbformat.NotebookNode
+) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy of the workbook ``new`` with the learner's answers from ``old`` put back.
+
+    An answer cell is one that holds a stub in ``new``; its answer in ``old`` is the cell
+    defining the same function or class, if the learner replaced the stub there.  Returns
+    the merged workbook and the names of the answers carried over.
+    """
+    answered: dict[str, str] = {}
+    for cell in old.cells:
+        if cell.cell_type == "code" and not is_stub(cell.source):
+            for name in defined_names(cell.source):
+                answered.setdefault(name, cell.source)
+    merged = copy.deepcopy(new)
+    carried = []
+    for cell in merged.cells:
+        if cell.cell_type != "code" or not is_stub(cell.source):
+            continue
+        names = [name for name in defined_names(cell.source) if name in answered]
+        if names:
+            cell.source = answered[names[0]]
+            carried.append(names[0])
+    return merged, carried
+
+
+def backup(path: Path, root: Path | None = None) -> Path:
+    """Copy ``path`` into ``backups/`` (beside the course's folders), stamped with the time."""
+    root = root or path.resolve().parent.parent
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    target = root / "backups" / stamp / path.parent.name / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target)
+    return target
+
+
+def keep_answers(workbook_path: Path, new_text: str) -> str | None:
+    """``new_text`` with the answers of the workbook at ``workbook_path`` carried over.
+
+    None if that workbook holds no answers.  When it does, it is first copied to
+    ``backups/`` and a line says what was kept.  If nothing but the answers differs (the
+    course did not change), the workbook's own text comes back: nothing to write.
+    """
+    old_text = workbook_path.read_text(encoding="utf-8")
+    old = nbformat.reads(old_text, as_version=4)
+    merged, carried = carry_answers(old, nbformat.reads(new_text, as_version=4))
+    if not carried:
+        return None
+    if [(c.cell_type, c.source) for c in merged.cells] == [
+        (c.cell_type, c.source) for c in old.cells
+    ]:
+        return old_text
+    kept = backup(workbook_path)
+    print(f"{workbook_path}: kept your answers ({', '.join(carried)}); the file as it was: {kept}")
+    text = nbformat.writes(merged)
+    return text + ("" if text.endswith("\n") else "\n")
 
 
 def generate_all(solutions_folder: Path, exercises_folder: Path) -> list[tuple[Path, bool]]:
