@@ -3,7 +3,8 @@
 A timing-annotated course must not flake: a stamp that reads ``[1.0s]`` on one run
 and ``[1.1s]`` on the next fails validation for no reason a learner could fix.  This
 script runs the same validation as ``make test`` (nbval over ``notebooks/`` and
-``solutions/``, plus the tests, two workers) N times, collects the failed test ids
+``solutions/``, plus the tests, two workers, on the course as published in
+``.published/``) N times, collects the failed test ids
 of every run, and prints how often each cell failed, with the cell's first line::
 
     python scripts/flakes.py              # 10 runs
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / ".published"  # what make test validates: the course as published
 SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S.*?)(?: - (.*))?$")
 FINAL_LINE = re.compile(r"\b\d+ (passed|failed|errors?|skipped)\b.* in [\d.]+s")
 NBVAL_ID = re.compile(r"^(?P<path>.+\.ipynb)::Cell (?P<number>\d+)$")
@@ -81,7 +83,7 @@ def run_once(number: int, command: list[str], log_dir: Path) -> Run:
     started = time.monotonic()
     with log.open("w") as out:
         status = subprocess.run(
-            command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False
+            command, cwd=COURSE, stdout=out, stderr=subprocess.STDOUT, check=False
         ).returncode
     seconds = time.monotonic() - started
     failures: dict[str, str] = {}
@@ -103,7 +105,7 @@ def describe(test_id: str) -> str:
     try:
         import nbformat
 
-        notebook = nbformat.read(ROOT / match["path"], as_version=4)
+        notebook = nbformat.read(COURSE / match["path"], as_version=4)
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
         first = code[int(match["number"])].source.strip().splitlines()[0]
     except Exception:  # the notebook changed meanwhile; the id alone will do
@@ -137,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytest-args", default="", help="more pytest options, one string")
     args = parser.parse_args(argv)
 
+    from asyncio_tutorial import published
+
+    for note in published.export(ROOT, COURSE):  # as make test does
+        print(f"note: {note}")
     command = validation_command(
         args.workers, args.paths, args.pytest_args.split(), args.with_browser
     )
