@@ -44,7 +44,7 @@ def test_every_exercise_has_a_check_cell_and_hints(lesson: str) -> None:
     notebook = nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4)
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     exercises = checkers(lesson).EXERCISES
-    assert 3 <= len(exercises) <= 5
+    assert 3 <= len(exercises) <= 6
     for number, exercise in enumerate(exercises, start=1):
         assert exercise.name == f"ex{number}"
         assert any(s.startswith(f"{exercise.name}.check({exercise.answer})") for s in sources)

@@ -8,6 +8,7 @@ lessons at once, from the notebooks themselves, in ``test_exercise_answers.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -16,12 +17,14 @@ import pytest
 from asyncio_tutorial.exercises.lesson03 import (
     DELAYS,
     EXERCISES,
+    OutOfStock,
     download,
     ex1,
     ex2,
     ex3,
     ex4,
     ex5,
+    ex6,
 )
 
 ANSWER_NAMES = {
@@ -30,11 +33,12 @@ ANSWER_NAMES = {
     ex3: "with_deadline",
     ex4: "in_completion_order",
     ex5: "with_spinner",
+    ex6: "place_order",
 }
 
 
 def test_exercises_are_numbered_in_order_and_have_hints() -> None:
-    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4", "ex5"]
+    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6"]
     assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
     assert {e: e.answer for e in EXERCISES} == ANSWER_NAMES
 
@@ -89,6 +93,64 @@ async def fetch_all_returns_tasks(pages: list[str]) -> list[Any]:
     return tasks
 
 
+async def fetch_all_gather_given_a_list(pages: list[str]) -> list[str]:
+    return await asyncio.gather([download(page) for page in pages])  # type: ignore[call-overload]
+
+
+async def fetch_all_with_a_task_group(pages: list[str]) -> list[str]:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(download(page)) for page in pages]
+    return [task.result() for task in tasks]
+
+
+async def fetch_all_results_inside_the_group(pages: list[str]) -> list[str]:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(download(page)) for page in pages]
+        return [task.result() for task in tasks]
+
+
+async def fetch_all_returns_the_groups_tasks(pages: list[str]) -> list[Any]:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(download(page)) for page in pages]
+    return tasks
+
+
+def test_task_group_answer_is_correct_too() -> None:
+    result = ex1.evaluate(fetch_all_with_a_task_group)
+    assert result.status == "correct", result.message
+
+
+def test_gather_given_a_list_is_told_to_unpack_it_with_a_star() -> None:
+    message = ex1.evaluate(fetch_all_gather_given_a_list).message
+    assert "gather given one list" in message and "gather(*coroutines)" in message
+
+
+@pytest.mark.parametrize(
+    "wording",
+    ["unhashable type: 'list'", "cannot use 'list' as a dict key (unhashable type: 'list')"],
+)
+def test_gather_given_a_list_is_recognised_in_the_wording_of_every_python(wording: str) -> None:
+    async def gather_raising(pages: list[str]) -> list[str]:
+        async def gather(*awaitables: Any) -> list[str]:  # where gather raises it
+            raise TypeError(wording)
+
+        return await gather([download(page) for page in pages])
+
+    assert ex1.evaluate(gather_raising).mistake == "gather_given_a_list"
+
+
+def test_other_unhashable_lists_are_not_taken_for_gather() -> None:
+    async def unhashable(pages: list[str]) -> list[str]:
+        return {pages: "x"}  # type: ignore[dict-item, return-value]
+
+    assert ex1.evaluate(unhashable).mistake == "raised"
+
+
+def test_tasks_of_a_finished_group_are_told_to_read_their_results() -> None:
+    message = ex1.evaluate(fetch_all_returns_the_groups_tasks).message
+    assert "[task.result() for task in tasks]" in message
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
@@ -99,6 +161,9 @@ async def fetch_all_returns_tasks(pages: list[str]) -> list[Any]:
         (fetch_all_time_sleep, "blocking"),
         (fetch_all_completion_order, "wrong_order"),
         (fetch_all_returns_tasks, "returned_tasks"),
+        (fetch_all_gather_given_a_list, "gather_given_a_list"),
+        (fetch_all_results_inside_the_group, "result_before_done"),
+        (fetch_all_returns_the_groups_tasks, "returned_tasks"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -431,9 +496,35 @@ async def spinner_cancel_caught_and_reraised(operation: Any, spinner: Any) -> An
             pass
 
 
-def test_awaiting_the_spinner_and_catching_its_cancellation_is_right_too() -> None:
-    result = ex5.evaluate(spinner_cancel_caught_and_reraised)
+async def spinner_cancel_suppressed(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    finally:
+        spinning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await spinning
+
+
+async def spinner_gathered_with_exceptions(operation: Any, spinner: Any) -> Any:
+    spinning = asyncio.create_task(spinner())
+    try:
+        return await operation()
+    finally:
+        spinning.cancel()
+        await asyncio.gather(spinning, return_exceptions=True)
+
+
+def test_gathering_the_spinner_with_return_exceptions_is_right_too() -> None:
+    result = ex5.evaluate(spinner_gathered_with_exceptions)
     assert result.status == "correct", result.message
+
+
+def test_catching_cancelled_error_around_await_spinning_is_told_it_swallows_the_callers() -> None:
+    result = ex5.evaluate(spinner_cancel_caught_and_reraised)
+    assert result.mistake == "swallowed_cancellation_in_cleanup"
+    assert "caller's cancellation too" in result.message
+    assert "asyncio.wait([spinning])" in result.message
 
 
 @pytest.mark.parametrize(
@@ -446,6 +537,8 @@ def test_awaiting_the_spinner_and_catching_its_cancellation_is_right_too() -> No
         (spinner_cleanup_not_in_finally, "cleanup_not_in_finally"),
         (spinner_swallows_cancellation, "swallowed_cancellation"),
         (spinner_swallows_error, "error_swallowed"),
+        (spinner_cancel_caught_and_reraised, "swallowed_cancellation_in_cleanup"),
+        (spinner_cancel_suppressed, "swallowed_cancellation_in_cleanup"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -458,3 +551,168 @@ def test_spinner_awaited_directly_is_a_hang_reported_in_time() -> None:
     result = ex5.evaluate(spinner_awaited_directly)
     assert result.mistake == "hang"
     assert time.perf_counter() - started < 2.0 + 1.5
+
+
+# --- exercise 6: place_order ------------------------------------------------------------
+
+
+async def reserve_all(items: list[str], reserve: Any) -> list[str]:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(reserve(item)) for item in items]
+    return [task.result() for task in tasks]
+
+
+async def place_awaits_the_save_task_after_cancellation(
+    items: list[str], reserve: Any, save: Any
+) -> Any:
+    saving = asyncio.create_task(save(await reserve_all(items, reserve)))
+    try:
+        return await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        await saving
+        raise
+
+
+async def place_with_gather_cancelling_the_rest(items: list[str], reserve: Any, save: Any) -> Any:
+    tasks = [asyncio.create_task(reserve(item)) for item in items]
+    try:
+        reservations = await asyncio.gather(*tasks)
+    except Exception:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        raise
+    saving = asyncio.create_task(save(reservations))
+    try:
+        return await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        await asyncio.wait([saving])
+        raise
+
+
+async def place_reserved_one_by_one(items: list[str], reserve: Any, save: Any) -> Any:
+    reservations = [await reserve(item) for item in items]
+    return await save(reservations)
+
+
+async def place_with_gather(items: list[str], reserve: Any, save: Any) -> Any:
+    reservations = await asyncio.gather(*(reserve(item) for item in items))
+    saving = asyncio.create_task(save(reservations))
+    try:
+        return await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        await asyncio.wait([saving])
+        raise
+
+
+async def place_results_inside_the_group(items: list[str], reserve: Any, save: Any) -> Any:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(reserve(item)) for item in items]
+        reservations = [task.result() for task in tasks]
+    return await save(reservations)
+
+
+async def place_saves_the_tasks(items: list[str], reserve: Any, save: Any) -> Any:
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(reserve(item)) for item in items]
+    return await save(tasks)
+
+
+async def place_never_saved(items: list[str], reserve: Any, save: Any) -> Any:
+    return await reserve_all(items, reserve)
+
+
+async def place_forgot_await_on_save(items: list[str], reserve: Any, save: Any) -> Any:
+    return save(await reserve_all(items, reserve))
+
+
+async def place_swallows_out_of_stock(items: list[str], reserve: Any, save: Any) -> Any:
+    reservations = None
+    try:
+        reservations = await reserve_all(items, reserve)
+    except* OutOfStock:
+        pass
+    return None if reservations is None else await save(reservations)
+
+
+async def place_saves_what_it_could_reserve(items: list[str], reserve: Any, save: Any) -> Any:
+    results = await asyncio.gather(*(reserve(item) for item in items), return_exceptions=True)
+    return await save([r for r in results if isinstance(r, str)])
+
+
+async def place_saved_without_shield(items: list[str], reserve: Any, save: Any) -> Any:
+    return await save(await reserve_all(items, reserve))
+
+
+async def place_shields_a_bare_coroutine(items: list[str], reserve: Any, save: Any) -> Any:
+    return await asyncio.shield(save(await reserve_all(items, reserve)))
+
+
+async def place_keeps_the_save_but_does_not_wait(items: list[str], reserve: Any, save: Any) -> Any:
+    saving = asyncio.create_task(save(await reserve_all(items, reserve)))
+    return await asyncio.shield(saving)
+
+
+async def place_catches_the_cancellation(items: list[str], reserve: Any, save: Any) -> Any:
+    saving = asyncio.create_task(save(await reserve_all(items, reserve)))
+    try:
+        return await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        return await saving
+
+
+def place_plain(items: list[str], reserve: Any, save: Any) -> Any:
+    return "order-1"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [place_awaits_the_save_task_after_cancellation, place_with_gather_cancelling_the_rest],
+    ids=lambda value: value.__name__,
+)
+def test_other_right_ways_to_place_an_order(answer: Any) -> None:
+    result = ex6.evaluate(answer)
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (place_reserved_one_by_one, "sequential"),
+        (place_with_gather, "siblings_not_cancelled"),
+        (place_results_inside_the_group, "result_before_done"),
+        (place_saves_the_tasks, "saved_tasks"),
+        (place_never_saved, "not_saved"),
+        (place_forgot_await_on_save, "forgot_await"),
+        (place_swallows_out_of_stock, "error_swallowed"),
+        (place_saves_what_it_could_reserve, "saved_despite_failure"),
+        (place_saved_without_shield, "save_cut_off"),
+        (place_shields_a_bare_coroutine, "shielded_coroutine_not_kept"),
+        (place_keeps_the_save_but_does_not_wait, "save_not_awaited"),
+        (place_catches_the_cancellation, "swallowed_cancellation"),
+        (place_plain, "not_async"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_place_order_mistakes(answer: Any, mistake: str) -> None:
+    assert ex6.evaluate(answer).mistake == mistake
+
+
+def test_gather_is_told_that_a_task_group_cancels_the_other_reservations() -> None:
+    message = ex6.evaluate(place_with_gather).message
+    assert "pen's reservation was still going on" in message and "TaskGroup" in message
+
+
+def test_bare_shield_is_told_nobody_keeps_the_save() -> None:
+    message = ex6.evaluate(place_shields_a_bare_coroutine).message
+    assert "nobody keeps" in message and "asyncio.create_task(save(...))" in message
+
+
+def test_bare_shield_without_source_is_still_told_to_wait_for_the_save() -> None:
+    namespace: dict[str, Any] = {"asyncio": asyncio, "reserve_all": reserve_all}
+    exec(  # no source file: the checker cannot read the answer's code
+        "async def place_order(items, reserve, save):\n"
+        "    return await asyncio.shield(save(await reserve_all(items, reserve)))\n",
+        namespace,
+    )
+    assert ex6.evaluate(namespace["place_order"]).mistake == "save_not_awaited"

@@ -1,24 +1,26 @@
-"""Lesson 03's exercises: tasks, concurrency, timeouts and cancellation.
+"""Lesson 03's exercises: tasks, concurrency, timeouts, cancellation and shield.
 
 The workbook ``exercises/03-tasks.ipynb`` starts with::
 
-    from asyncio_tutorial.exercises.lesson03 import ex1, ex2, ex3, ex4, ex5
+    from asyncio_tutorial.exercises.lesson03 import ex1, ex2, ex3, ex4, ex5, ex6
 
-and the helpers the exercises use (``download``, ``DELAYS``) are imported from here
-too, so that ``download??`` shows how they work.  The worked answers are in
+and the helpers the exercises use (``download``, ``DELAYS``, ``OutOfStock``) are imported
+from here too, so that ``download??`` shows how they work.  The worked answers are in
 ``solutions/03-tasks.ipynb``.
 
-Some of these checkers need more than one run of the answer: they run a small
-*scenario* (a coroutine of the checker's own) on the runner's loop, which starts the
-answer as a task, watches it, sometimes cancels it from outside, and reports what it
-saw.  That is how a swallowed cancellation, a task garbage-collected because nobody
-kept it, or a cleanup that did not finish are told apart from a right answer.
+Several checkers run the answer as a task and watch how it ends, sometimes cancelling
+it from outside (:func:`~asyncio_tutorial.exercises.scenario.watch`), and count how many
+operations overlapped (:class:`~asyncio_tutorial.exercises.scenario.Concurrency`).
+That is how a swallowed cancellation, a task left running or a save cut off half-way
+are told apart from a right answer, by what happened rather than by the clock alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import re
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,6 +37,7 @@ from asyncio_tutorial.exercises.diagnose import (
     seconds,
 )
 from asyncio_tutorial.exercises.runner import Outcome, run_coroutine
+from asyncio_tutorial.exercises.scenario import Concurrency, Ending, watch
 
 TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
 
@@ -44,36 +47,74 @@ TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
 # machine busy with other programs makes a right answer late, never early.
 SLACK = 0.25
 
+
+def _watched(
+    start: Callable[[], Awaitable[Any]],
+    note_end: Callable[[], None] | None = None,
+    **cancel: float,
+) -> tuple[Outcome, Ending]:
+    """Run ``start()`` as a task under the time limit; how it ended (see :func:`watch`).
+
+    ``note_end()`` runs once the task has ended, before the runner cleans up after it.
+    A coroutine returned unawaited is closed and noted for ``common_mistakes``.
+    """
+    ending = Ending()
+
+    async def scenario() -> None:
+        await watch(start, ending, **cancel)
+        if note_end is not None:
+            note_end()
+
+    outcome = run_coroutine(scenario, TIME_LIMIT)
+    if inspect.iscoroutine(ending.value):
+        outcome.returned_coroutines.append(ending.value.__name__)
+        ending.value.close()
+    return outcome, ending
+
+
+def _describe_value(value: Any) -> str:
+    """``[<Task ...>, ...]`` reads badly in a message: say what kind of thing it is."""
+    if isinstance(value, list) and value and all(isinstance(v, asyncio.Task) for v in value):
+        return f"a list of {len(value)} Task objects"
+    if isinstance(value, asyncio.Future):
+        return f"a {type(value).__name__} object"
+    return repr(value)
+
+
+def _mistakes(outcome: Outcome, call: str, exercise: Exercise, **expected: Any) -> Result | None:
+    """The mistakes any answer can make (``common_mistakes``), worded for ``exercise``."""
+    hint_call = f"{exercise.name}.hint()"
+    return common_mistakes(
+        outcome, call, name=exercise.answer, hint_call=hint_call, time_limit=TIME_LIMIT, **expected
+    )
+
+
+def _result_too_soon(error: BaseException | None, call: str) -> Result | None:
+    """``task.result()`` inside the ``async with TaskGroup()`` block, before the end.
+
+    The group raises that error wrapped in an ExceptionGroup, like its tasks' errors.
+    """
+    if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    if not isinstance(error, asyncio.InvalidStateError):
+        return None
+    return wrong(
+        "result_before_done",
+        f"{call} raised InvalidStateError: {error} task.result() was called before the "
+        "task had finished. Inside `async with asyncio.TaskGroup()` the tasks are still "
+        "running: the block waits for them as it ends. Read the results after the block.",
+    )
+
+
 # --- The pretend network --------------------------------------------------------------
 
 DELAYS: dict[str, float] = {"news": 0.3, "weather": 0.1, "sport": 0.2}
 """How long ``download(page)`` takes for each page, in seconds (others: 0.2 s)."""
 
+PAGES = ["news", "weather", "sport"]
+"""The pages the checkers download: 0.3 s, 0.1 s and 0.2 s."""
 
-class _Traffic:
-    """How many downloads were in progress at the same time (the most, since a reset).
-
-    The checkers judge "concurrent or one after another" by this count rather than by
-    the clock alone, so a machine slowed down by other programs cannot fool them.
-    """
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self.peak = 0
-
-    def reset(self) -> None:
-        self.in_flight = 0
-        self.peak = 0
-
-    def begin(self) -> None:
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-
-    def end(self) -> None:
-        self.in_flight -= 1
-
-
-_traffic = _Traffic()
+_traffic = Concurrency()
 
 
 async def download(page: str) -> str:
@@ -84,61 +125,33 @@ async def download(page: str) -> str:
     counts how many downloads are in progress at once, which is how the checks tell
     concurrent downloads from downloads made one after another.
     """
-    _traffic.begin()
-    try:
+    async with _traffic.track():
         await asyncio.sleep(DELAYS.get(page, 0.2))
-    finally:
-        _traffic.end()
     return f"<{page}>"
 
 
 def _run_downloads(answer: Any, pages: list[str]) -> Outcome:
-    """Run ``answer(pages)`` with the download counter reset."""
     _traffic.reset()
     return run_coroutine(partial(answer, list(pages)), TIME_LIMIT)
 
 
 def _judge_overlap(outcome: Outcome, call: str, pages: list[str]) -> Result | None:
     """Did the downloads overlap, and did the whole take as long as the slowest one?"""
+    longest = max(DELAYS.get(page, 0.2) for page in pages)
     if _traffic.peak < len(pages):
-        at_once = (
-            "one after another, never two at once"
-            if _traffic.peak <= 1
-            else f"at most {_traffic.peak} of the {len(pages)} at the same time"
-        )
+        total = sum(DELAYS.get(page, 0.2) for page in pages)
         return wrong(
             "sequential",
-            f"{call} took {seconds(outcome.elapsed)}: the downloads ran {at_once}, so it "
-            f"takes about the sum of the waits ({seconds(_sequential_time(pages))}) "
-            f"instead of the longest one ({seconds(_concurrent_time(pages))}). Start "
+            f"{call} took {seconds(outcome.elapsed)}: the downloads ran "
+            f"{_traffic.describe(len(pages))}, so it takes about the sum of the waits "
+            f"({seconds(total)}) instead of the longest one ({seconds(longest)}). Start "
             "them all before awaiting any.",
         )
-    return judge_duration(outcome.elapsed, _concurrent_time(pages), call, tolerance=SLACK)
-
-
-PAGES = ["news", "weather", "sport"]
-"""The pages the checkers download: 0.3 s, 0.1 s and 0.2 s."""
+    return judge_duration(outcome.elapsed, longest, call, tolerance=SLACK)
 
 
 def _texts(pages: list[str]) -> list[str]:
     return [f"<{page}>" for page in pages]
-
-
-def _sequential_time(pages: list[str]) -> float:
-    return sum(DELAYS.get(page, 0.2) for page in pages)
-
-
-def _concurrent_time(pages: list[str]) -> float:
-    return max(DELAYS.get(page, 0.2) for page in pages)
-
-
-def _describe_value(value: Any) -> str:
-    """``[<Task ...>, ...]`` reads badly in a message: say what kind of thing it is."""
-    if isinstance(value, list) and value and all(isinstance(v, asyncio.Task) for v in value):
-        return f"a list of {len(value)} Task objects"
-    if isinstance(value, asyncio.Future):
-        return f"a {type(value).__name__} object"
-    return repr(value)
 
 
 # --- Exercise 1: fetch_all ------------------------------------------------------------
@@ -163,18 +176,22 @@ def check_fetch_all(fetch_all: Any) -> Result:
 
 
 def _judge_fetch_all(outcome: Outcome, call: str, pages: list[str]) -> Result | None:
-    problem = common_mistakes(
-        outcome, call, name="fetch_all", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
+    problem = _mistakes(outcome, call, ex1)
+    if problem and problem.mistake == "raised":
+        error = outcome.error
+        problem = _gather_given_a_list(error, call) or _result_too_soon(error, call) or problem
     if problem:
         return problem
     expected = _texts(pages)
     value = outcome.value
     if isinstance(value, (list, tuple)) and any(isinstance(v, asyncio.Task) for v in value):
+        how = (
+            "Return their results: `[task.result() for task in tasks]`"
+            if all(isinstance(v, asyncio.Task) and v.done() for v in value)
+            else "Await them (`await asyncio.gather(*tasks)` gives the results in order)"
+        )
         return wrong(
-            "returned_tasks",
-            f"{call} returned {_describe_value(value)}, not their results. Await them "
-            "(`await asyncio.gather(*tasks)` gives the results in order).",
+            "returned_tasks", f"{call} returned {_describe_value(value)}, not their results. {how}."
         )
     if not isinstance(value, list):
         return wrong(
@@ -193,6 +210,25 @@ def _judge_fetch_all(outcome: Outcome, call: str, pages: list[str]) -> Result | 
     return _judge_overlap(outcome, call, pages)
 
 
+def _gather_given_a_list(error: BaseException | None, call: str) -> Result | None:
+    """``gather([...])``: the lesson's trap, whose TypeError does not say what went wrong.
+
+    The message reads "unhashable type: 'list'" up to Python 3.13 and "cannot use 'list'
+    as a dict key (unhashable type: 'list')" from 3.14.
+    """
+    if not isinstance(error, TypeError) or "unhashable type: 'list'" not in str(error):
+        return None
+    frames = traceback.walk_tb(error.__traceback__)
+    if not any(frame.f_code.co_name == "gather" for frame, _ in frames):
+        return None
+    return wrong(
+        "gather_given_a_list",
+        f"{call} raised TypeError: {error}. That is gather given one list: it takes the "
+        "awaitables as separate arguments, and took the whole list for one of them. "
+        "Unpack the list with `*`: `await asyncio.gather(*coroutines)`.",
+    )
+
+
 ex1 = Exercise(
     lesson="03",
     number=1,
@@ -203,8 +239,10 @@ ex1 = Exercise(
         "Start every download before waiting for any: `asyncio.create_task(download(page))` "
         "starts one and returns at once.",
         "`await asyncio.gather(*coroutines)` runs them all concurrently and returns their "
-        "results in the order you passed them.",
-        "In one line: `return await asyncio.gather(*(download(page) for page in pages))`.",
+        "results in the order you passed them (mind the `*`: not a list).",
+        "Or in a TaskGroup: `tasks = [group.create_task(download(page)) for page in pages]` "
+        "inside `async with asyncio.TaskGroup() as group:`, and after the block "
+        "`return [task.result() for task in tasks]`.",
     ],
 )
 
@@ -215,18 +253,12 @@ ex1 = Exercise(
 class _BackgroundReport:
     """What the Background scenario saw."""
 
-    returned: Any = None
-    """What ``start`` returned."""
-    name: str | None = None
-    """The name of the task ``start`` returned."""
-    kept_in_tasks: bool = False
-    """The task was in ``self.tasks`` right after ``start``."""
-    finished_still_kept: bool = False
-    """A task that had finished was still in ``self.tasks``."""
-    waited: float = 0.0
-    """How long ``await wait_all()`` took."""
-    left_running: list[str] = field(default_factory=list)
-    """Tasks still running when ``wait_all()`` returned."""
+    returned: Any = None  # what start returned,
+    name: str | None = None  # the name of that task,
+    kept_in_tasks: bool = False  # it was in self.tasks right after start,
+    finished_still_kept: bool = False  # it was still there after it had finished,
+    waited: float = 0.0  # how long `await wait_all()` took,
+    left_running: list[str] = field(default_factory=list)  # and what it did not wait for.
 
 
 async def _job(duration: float) -> str:
@@ -294,9 +326,7 @@ def check_background(cls: Any) -> Result:
             "finishes, so the set changes while a loop goes over it. Wait for them all "
             "at once instead: `await asyncio.gather(*self.tasks)`.",
         )
-    problem = common_mistakes(
-        outcome, call, name="Background", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-    )
+    problem = _mistakes(outcome, call, ex2)
     if problem and problem.mistake == "tasks_left_running":
         verdict = _judge_background(report)
         return verdict if verdict.status == WRONG else problem
@@ -397,28 +427,6 @@ class _Operation:
 DEFAULT = "unavailable"
 
 
-@dataclass
-class _CancelReport:
-    """How an answer's task ended when the checker cancelled it from outside."""
-
-    cancelled: bool = False
-    value: Any = None
-    error: BaseException | None = None
-
-
-async def _cancel_from_outside(
-    start: Callable[[], Awaitable[Any]], after: float, report: _CancelReport
-) -> None:
-    task = asyncio.ensure_future(start())
-    await asyncio.sleep(after)
-    task.cancel()
-    await asyncio.wait([task])
-    report.cancelled = task.cancelled()
-    if not task.cancelled():
-        report.error = task.exception()
-        report.value = None if report.error is not None else task.result()
-
-
 def check_with_deadline(with_deadline: Any) -> Result:
     """``with_deadline(op, seconds, default)``: op's result in time, else ``default``."""
     problem = expect_coroutine_function(with_deadline, "with_deadline")
@@ -437,17 +445,15 @@ def check_with_deadline(with_deadline: Any) -> Result:
     )
 
 
-def _deadline_common(outcome: Outcome, call: str) -> Result | None:
-    return common_mistakes(
-        outcome, call, name="with_deadline", hint_call="ex3.hint()", time_limit=TIME_LIMIT
-    )
+def _run_deadline(with_deadline: Any, operation: _Operation, seconds: float) -> Outcome:
+    return run_coroutine(lambda: with_deadline(operation.operation, seconds, DEFAULT), TIME_LIMIT)
 
 
 def _deadline_in_time(with_deadline: Any) -> Result | None:
     operation = _Operation(0.1)
     call = f"with_deadline(operation, 0.5, {DEFAULT!r}) with an operation that takes 0.1 s"
-    outcome = run_coroutine(lambda: with_deadline(operation.operation, 0.5, DEFAULT), TIME_LIMIT)
-    problem = _deadline_common(outcome, call)
+    outcome = _run_deadline(with_deadline, operation, 0.5)
+    problem = _mistakes(outcome, call, ex3)
     if problem:
         return problem
     if operation.calls != 1:
@@ -468,7 +474,7 @@ def _deadline_in_time(with_deadline: Any) -> Result | None:
 def _deadline_too_slow(with_deadline: Any) -> Result | None:
     operation = _Operation(1.0)
     call = f"with_deadline(operation, 0.3, {DEFAULT!r}) with an operation that takes 1 s"
-    outcome = run_coroutine(lambda: with_deadline(operation.operation, 0.3, DEFAULT), TIME_LIMIT)
+    outcome = _run_deadline(with_deadline, operation, 0.3)
     if isinstance(outcome.error, TimeoutError):
         return wrong(
             "timeout_escaped",
@@ -476,13 +482,8 @@ def _deadline_too_slow(with_deadline: Any) -> Result | None:
             "*around* the `async with asyncio.timeout(...)` block: inside the block the "
             "operation sees CancelledError, which becomes TimeoutError only as it leaves.",
         )
-    if "operation" in outcome.left_running and outcome.value == DEFAULT:
-        return wrong(
-            "not_cancelled",
-            f"{call} returned the default but left the slow operation running. Let the "
-            "timeout cancel it: await it inside `async with asyncio.timeout(seconds):`.",
-        )
-    problem = _deadline_common(outcome, call)
+    left_running = "operation" in outcome.left_running and outcome.value == DEFAULT
+    problem = None if left_running else _mistakes(outcome, call, ex3)
     if problem:
         return problem
     if outcome.elapsed >= 1.0 - EARLY_ALLOWANCE:
@@ -497,7 +498,7 @@ def _deadline_too_slow(with_deadline: Any) -> Result | None:
             f"{call} returned {_describe_value(outcome.value)} when the time was up; it "
             f"should return the default it was given, {DEFAULT!r}.",
         )
-    if not operation.cancelled:
+    if left_running or not operation.cancelled:
         return wrong(
             "not_cancelled",
             f"{call} returned the default but left the slow operation running. Let the "
@@ -509,15 +510,8 @@ def _deadline_too_slow(with_deadline: Any) -> Result | None:
 def _deadline_error(with_deadline: Any) -> Result | None:
     operation = _Operation(0.1, error=ConnectionError("connection reset"))
     call = f"with_deadline(operation, 0.3, {DEFAULT!r}) with an operation that fails"
-    outcome = run_coroutine(lambda: with_deadline(operation.operation, 0.3, DEFAULT), TIME_LIMIT)
-    problem = common_mistakes(
-        outcome,
-        call,
-        name="with_deadline",
-        hint_call="ex3.hint()",
-        time_limit=TIME_LIMIT,
-        expected_error=ConnectionError,
-    )
+    outcome = _run_deadline(with_deadline, operation, 0.3)
+    problem = _mistakes(outcome, call, ex3, expected_error=ConnectionError)
     if problem:
         return problem
     if outcome.error is None:
@@ -531,29 +525,17 @@ def _deadline_error(with_deadline: Any) -> Result | None:
 
 def _deadline_cancelled(with_deadline: Any) -> Result | None:
     operation = _Operation(1.0)
-    report = _CancelReport()
     call = f"with_deadline(operation, 0.5, {DEFAULT!r}), cancelled from outside after 0.1 s"
-    outcome = run_coroutine(
-        partial(
-            _cancel_from_outside,
-            lambda: with_deadline(operation.operation, 0.5, DEFAULT),
-            0.1,
-            report,
-        ),
-        TIME_LIMIT,
+    outcome, ending = _watched(
+        lambda: with_deadline(operation.operation, 0.5, DEFAULT), cancel_after=0.1
     )
-    problem = _deadline_common(outcome, call)
+    problem = _mistakes(outcome, call, ex3)
     if problem:
         return problem
-    if not report.cancelled:
-        ended = (
-            f"raised {type(report.error).__name__}"
-            if report.error is not None
-            else f"returned {_describe_value(report.value)}"
-        )
+    if not ending.cancelled:
         return wrong(
             "swallowed_cancellation",
-            f"{call} {ended} instead of ending cancelled: it swallowed the "
+            f"{call} {ending.describe()} instead of ending cancelled: it swallowed the "
             "CancelledError. Catch only TimeoutError, never CancelledError, so that "
             "whoever cancels your code can stop it.",
         )
@@ -601,13 +583,7 @@ def check_in_completion_order(in_completion_order: Any) -> Result:
             "3.13 or newer. Use a plain `for next_done in asyncio.as_completed(...)`, "
             "then `await next_done`: that works on every version.",
         )
-    problem = common_mistakes(
-        outcome,
-        call,
-        name="in_completion_order",
-        hint_call="ex4.hint()",
-        time_limit=TIME_LIMIT,
-    )
+    problem = _mistakes(outcome, call, ex4)
     if problem:
         return problem
     value = outcome.value
@@ -661,13 +637,16 @@ class _Spinner:
     """A pretend progress spinner: turns every 0.1 s until cancelled, then erases itself.
 
     Erasing takes 0.1 s (it awaits), so it is only finished if whoever cancelled the
-    spinner also waited for it.
+    spinner also waited for it.  ``note_end`` records the spinner's state once
+    ``with_spinner`` has ended, before the runner cleans up after it.
     """
 
     def __init__(self) -> None:
         self.started = False
         self.cancelled = False
         self.erased = False
+        self.cancelled_at_end = False
+        self.erased_at_end = False
 
     async def spin(self) -> None:
         self.started = True
@@ -681,56 +660,27 @@ class _Spinner:
             await asyncio.sleep(0.1)  # erase the spinner from the screen
             self.erased = True
 
-
-@dataclass
-class _SpinnerReport:
-    """How ``with_spinner`` ended, and what state the spinner was in at that moment."""
-
-    cancelled: bool = False
-    value: Any = None
-    error: BaseException | None = None
-    started: bool = False
-    spinner_cancelled: bool = False
-    erased: bool = False
-    elapsed: float = 0.0
-
-
-async def _spinner_scenario(
-    with_spinner: Any,
-    operation: _Operation,
-    spinner: _Spinner,
-    report: _SpinnerReport,
-    cancel_after: float | None,
-) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    task = asyncio.ensure_future(with_spinner(operation.operation, spinner.spin))
-    if cancel_after is not None:
-        await asyncio.sleep(cancel_after)
-        task.cancel()
-    await asyncio.wait([task])
-    report.elapsed = loop.time() - started
-    report.started = spinner.started
-    report.spinner_cancelled = spinner.cancelled
-    report.erased = spinner.erased
-    report.cancelled = task.cancelled()
-    if not task.cancelled():
-        report.error = task.exception()
-        if isinstance(report.error, NotImplementedError):
-            raise report.error  # the stub: let the runner see it
-        report.value = None if report.error is not None else task.result()
+    def note_end(self) -> None:
+        self.cancelled_at_end, self.erased_at_end = self.cancelled, self.erased
 
 
 def _run_spinner(
-    with_spinner: Any, operation: _Operation, cancel_after: float | None = None
-) -> tuple[Outcome, _SpinnerReport]:
+    with_spinner: Any, operation: _Operation, call: str, **cancel: float
+) -> tuple[Result | None, Ending, _Spinner]:
+    """Run with_spinner and ask the questions every scenario asks first."""
     spinner = _Spinner()
-    report = _SpinnerReport()
-    outcome = run_coroutine(
-        partial(_spinner_scenario, with_spinner, operation, spinner, report, cancel_after),
-        TIME_LIMIT,
+    outcome, ending = _watched(
+        lambda: with_spinner(operation.operation, spinner.spin), spinner.note_end, **cancel
     )
-    return outcome, report
+    outcome.left_running = []  # the spinner's state says more than "tasks left running"
+    problem = _mistakes(outcome, call, ex5)
+    if not problem and not spinner.started:
+        problem = wrong(
+            "spinner_not_started",
+            f"{call} never started the spinner. Start it as a task before awaiting the "
+            "operation: `spinning = asyncio.create_task(spinner())`.",
+        )
+    return problem, ending, spinner
 
 
 def check_with_spinner(with_spinner: Any) -> Result:
@@ -742,40 +692,25 @@ def check_with_spinner(with_spinner: Any) -> Result:
         _spinner_success(with_spinner)
         or _spinner_failure(with_spinner)
         or _spinner_cancelled(with_spinner)
+        or _spinner_cancelled_while_cleaning_up(with_spinner)
         or correct(
             "with_spinner returned the operation's result with the spinner cancelled and "
             "erased; when the operation failed, and when with_spinner itself was "
-            "cancelled, the spinner was stopped and erased all the same, and the error or "
-            "the cancellation went on to the caller."
+            "cancelled, even during its cleanup, the spinner was stopped all the same, "
+            "and the error or the cancellation went on to the caller."
         )
     )
 
 
-def _spinner_common(outcome: Outcome, call: str, report: _SpinnerReport) -> Result | None:
-    outcome.left_running = []  # the spinner's state says more than "tasks left running"
-    problem = common_mistakes(
-        outcome, call, name="with_spinner", hint_call="ex5.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
-    if not report.started:
-        return wrong(
-            "spinner_not_started",
-            f"{call} never started the spinner. Start it as a task before awaiting the "
-            "operation: `spinning = asyncio.create_task(spinner())`.",
-        )
-    return None
-
-
-def _spinner_state(call: str, report: _SpinnerReport, when: str) -> Result | None:
-    if not report.spinner_cancelled:
+def _spinner_state(call: str, spinner: _Spinner, when: str) -> Result | None:
+    if not spinner.cancelled_at_end:
         return wrong(
             "spinner_left_running",
             f"{call}: {when}, the spinner was still spinning. Cancel it "
             "(`spinning.cancel()`) in a `finally:` block, so that it is stopped however "
             "with_spinner ends.",
         )
-    if not report.erased:
+    if not spinner.erased_at_end:
         return wrong(
             "cancelled_not_awaited",
             f"{call}: {when}, the spinner had been cancelled but had not finished its "
@@ -788,55 +723,53 @@ def _spinner_state(call: str, report: _SpinnerReport, when: str) -> Result | Non
 def _spinner_success(with_spinner: Any) -> Result | None:
     operation = _Operation(0.3, result="done")
     call = "with_spinner(operation, spinner) with an operation that takes 0.3 s"
-    outcome, report = _run_spinner(with_spinner, operation)
-    problem = _spinner_common(outcome, call, report)
+    problem, ending, spinner = _run_spinner(with_spinner, operation, call)
     if problem:
         return problem
-    if report.cancelled or isinstance(report.error, asyncio.CancelledError):
+    if ending.cancelled or isinstance(ending.error, asyncio.CancelledError):
         return wrong(
             "cancelled_error_escaped",
             f"{call} ended with CancelledError although nobody cancelled it. Awaiting a "
             "task you cancelled raises CancelledError in *you*: wait with "
             "`await asyncio.wait([spinning])`, which does not raise it.",
         )
-    if report.error is not None:
-        return raised(report.error, call)
-    problem = _spinner_state(call, report, "when it returned")
+    if ending.error is not None:
+        return raised(ending.error, call)
+    problem = _spinner_state(call, spinner, "when it returned")
     if problem:
         return problem
-    if report.value != "done":
+    if ending.value != "done":
         return wrong(
             "wrong_value",
-            f"{call} returned {_describe_value(report.value)}, not the operation's result, 'done'.",
+            f"{call} returned {_describe_value(ending.value)}, not the operation's result, 'done'.",
         )
     return judge_duration(
-        report.elapsed, 0.4, call + " (plus 0.1 s to erase the spinner)", tolerance=SLACK
+        ending.elapsed, 0.4, call + " (plus 0.1 s to erase the spinner)", tolerance=SLACK
     )
 
 
 def _spinner_failure(with_spinner: Any) -> Result | None:
     operation = _Operation(0.2, error=ConnectionError("connection reset"))
     call = "with_spinner(operation, spinner) with an operation that fails"
-    outcome, report = _run_spinner(with_spinner, operation)
-    problem = _spinner_common(outcome, call, report)
+    problem, ending, spinner = _run_spinner(with_spinner, operation, call)
     if problem:
         return problem
-    if not report.spinner_cancelled or not report.erased:
-        if not report.spinner_cancelled and isinstance(report.error, ConnectionError):
-            return wrong(
-                "cleanup_not_in_finally",
-                f"{call}: the ConnectionError went up while the spinner was still "
-                "spinning: the code that stops it was skipped. Put the cancel and the "
-                "wait in a `finally:` block, which runs however the `try:` ends.",
-            )
-        return _spinner_state(call, report, "when it ended")
-    if report.error is not None and not isinstance(report.error, ConnectionError):
-        return raised(report.error, call)
-    if not isinstance(report.error, ConnectionError):
-        ended = "was cancelled" if report.cancelled else f"returned {report.value!r}"
+    if not spinner.cancelled_at_end and isinstance(ending.error, ConnectionError):
+        return wrong(
+            "cleanup_not_in_finally",
+            f"{call}: the ConnectionError went up while the spinner was still "
+            "spinning: the code that stops it was skipped. Put the cancel and the "
+            "wait in a `finally:` block, which runs however the `try:` ends.",
+        )
+    problem = _spinner_state(call, spinner, "when it ended")
+    if problem:
+        return problem
+    if ending.error is not None and not isinstance(ending.error, ConnectionError):
+        return raised(ending.error, call)
+    if not isinstance(ending.error, ConnectionError):
         return wrong(
             "error_swallowed",
-            f"{call} {ended} instead of raising the operation's ConnectionError. "
+            f"{call} {ending.describe()} instead of raising the operation's ConnectionError. "
             "Stop the spinner, then let the error go on to the caller.",
         )
     return None
@@ -845,32 +778,46 @@ def _spinner_failure(with_spinner: Any) -> Result | None:
 def _spinner_cancelled(with_spinner: Any) -> Result | None:
     operation = _Operation(1.0, result="done")
     call = "with_spinner(operation, spinner), cancelled from outside after 0.2 s"
-    outcome, report = _run_spinner(with_spinner, operation, cancel_after=0.2)
-    problem = _spinner_common(outcome, call, report)
+    problem, ending, spinner = _run_spinner(with_spinner, operation, call, cancel_after=0.2)
     if problem:
         return problem
-    if not report.spinner_cancelled and report.cancelled:
+    if not spinner.cancelled_at_end and ending.cancelled:
         return wrong(
             "cleanup_not_in_finally",
             f"{call}: it stopped, but left the spinner spinning: the code that stops "
             "the spinner was skipped by the CancelledError. Put it in a `finally:` block.",
         )
-    problem = _spinner_state(call, report, "when it ended")
+    problem = _spinner_state(call, spinner, "when it ended")
     if problem:
         return problem
-    if not report.cancelled:
-        ended = (
-            f"raised {type(report.error).__name__}"
-            if report.error is not None
-            else f"returned {_describe_value(report.value)}"
-        )
+    if not ending.cancelled:
         return wrong(
             "swallowed_cancellation",
-            f"{call} {ended} instead of ending cancelled: the CancelledError was "
+            f"{call} {ending.describe()} instead of ending cancelled: the CancelledError was "
             "swallowed. Clean up in `finally:` and let the cancellation go on; never "
             "`except CancelledError:` without `raise`.",
         )
     return None
+
+
+def _spinner_cancelled_while_cleaning_up(with_spinner: Any) -> Result | None:
+    """Cancelled while it waits for the spinner to erase itself: that is the caller's."""
+    operation = _Operation(0.1, result="done")
+    call = (
+        "with_spinner(operation, spinner), cancelled from outside at 0.15 s, while it "
+        "waited for the spinner to erase itself after the operation had returned,"
+    )
+    problem, ending, spinner = _run_spinner(with_spinner, operation, call, cancel_after=0.15)
+    if problem or not ending.cancel_requests or ending.cancelled:
+        return problem
+    return wrong(
+        "swallowed_cancellation_in_cleanup",
+        f"{call} {ending.describe()} instead of ending cancelled. Catching CancelledError "
+        "around `await spinning` caught the caller's cancellation too: there, the two "
+        "cannot be told apart. Wait with `await asyncio.wait([spinning])`, which raises "
+        "nothing of the spinner's, so a CancelledError arriving then is the caller's and "
+        "goes on.",
+    )
 
 
 ex5 = Exercise(
@@ -890,16 +837,247 @@ ex5 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4, ex5]
+# --- Exercise 6: place_order ------------------------------------------------------------
+
+
+class OutOfStock(Exception):
+    """Raised by ``reserve(item)`` when the item is not in stock."""
+
+
+ITEMS = ["book", "lamp", "pen"]
+RESERVE_SECONDS = {"book": 0.1, "lamp": 0.2, "pen": 0.3}
+SAVE_SECONDS = 0.2
+ORDER_ID = "order-1"
+
+
+class _Shop:
+    """What the checker hands ``place_order`` as ``reserve`` and ``save``, and what it saw.
+
+    ``reserve(item)`` takes ``RESERVE_SECONDS[item]`` and returns ``"R-<item>"``, or
+    raises ``OutOfStock`` for the item ``out_of_stock``; ``save(reservations)`` takes
+    0.2 s and returns ``"order-1"``.  With ``cancel_while_saving``, the caller of
+    ``place_order`` is cancelled 0.1 s into the save, as a caller that gives up would be.
+    """
+
+    def __init__(self, out_of_stock: str | None = None, cancel_while_saving: bool = False):
+        self.out_of_stock = out_of_stock
+        self.cancel_while_saving = cancel_while_saving
+        self.reserving = Concurrency()
+        self.saves: list[Any] = []
+        self.saved = self.cut_off = False
+        self.caller: asyncio.Task[Any] | None = None
+        self.in_flight_at_end = 0
+        self.saved_at_end = self.cut_off_at_end = False
+
+    async def reserve(self, item: str) -> str:
+        async with self.reserving.track():
+            await asyncio.sleep(RESERVE_SECONDS.get(item, 0.1))
+        if item == self.out_of_stock:
+            raise OutOfStock(f"{item}: out of stock")
+        return f"R-{item}"
+
+    async def save(self, reservations: Any) -> str:
+        self.saves.append(reservations)
+        if self.cancel_while_saving and self.caller is not None:
+            asyncio.get_running_loop().call_later(0.1, self.caller.cancel)
+        try:
+            await asyncio.sleep(SAVE_SECONDS)
+        except asyncio.CancelledError:
+            self.cut_off = True
+            raise
+        self.saved = True
+        return ORDER_ID
+
+    async def place(self, place_order: Any) -> Any:
+        """Call ``place_order`` the way its caller would."""
+        self.caller = asyncio.current_task()
+        return await place_order(list(ITEMS), self.reserve, self.save)
+
+    def note_end(self) -> None:
+        self.in_flight_at_end = self.reserving.in_flight
+        self.saved_at_end, self.cut_off_at_end = self.saved, self.cut_off
+
+
+def _run_order(place_order: Any, shop: _Shop, how: str = "") -> tuple[Outcome, Ending, str]:
+    outcome, ending = _watched(lambda: shop.place(place_order), shop.note_end)
+    return outcome, ending, f"place_order({ITEMS!r}, reserve, save){how}"
+
+
+def check_place_order(place_order: Any) -> Result:
+    """``place_order``: reserve concurrently, all or nothing; save under shield."""
+    problem = expect_coroutine_function(place_order, "place_order")
+    if problem:
+        return problem
+    return (
+        _order_placed(place_order)
+        or _order_out_of_stock(place_order)
+        or _order_cancelled_while_saving(place_order)
+        or correct(
+            "place_order reserved the three items at the same time (0.3 s, not 0.6 s) and "
+            "saved the order; when the lamp was out of stock, the pen's reservation was "
+            "cancelled at once and the error reached the caller, with nothing saved; and "
+            "cancelled during the save, it let the save finish, then ended cancelled."
+        )
+    )
+
+
+def _order_placed(place_order: Any) -> Result | None:
+    shop = _Shop()
+    outcome, ending, call = _run_order(place_order, shop)
+    problem = _mistakes(outcome, call, ex6) or _result_too_soon(ending.error, call)
+    if problem:
+        return problem
+    if ending.error is not None:
+        return raised(ending.error, call)
+    expected = [f"R-{item}" for item in ITEMS]
+    if not shop.saves:
+        return wrong(
+            "not_saved",
+            f"{call} returned {_describe_value(ending.value)} without saving the order. "
+            "After the reservations, `await` the save: `save(reservations)`.",
+        )
+    if shop.saves[0] != expected:
+        given = shop.saves[0]
+        tasks = isinstance(given, list) and any(isinstance(v, asyncio.Task) for v in given)
+        return wrong(
+            "saved_tasks" if tasks else "wrong_reservations",
+            f"save was given {_describe_value(given)}; give it the reservations, "
+            f"{expected!r}"
+            + (": `[task.result() for task in tasks]`." if tasks else ", in item order."),
+        )
+    if ending.value != ORDER_ID:
+        return wrong(
+            "wrong_value",
+            f"{call} returned {_describe_value(ending.value)}; return what save returned, "
+            f"{ORDER_ID!r}.",
+        )
+    if shop.reserving.peak < len(ITEMS):
+        return wrong(
+            "sequential",
+            f"{call} reserved the items {shop.reserving.describe(len(ITEMS))}: 0.6 s where "
+            "0.3 s will do. Create a task per item in a TaskGroup, then read the results.",
+        )
+    return judge_duration(ending.elapsed, 0.3 + SAVE_SECONDS, call, tolerance=SLACK)
+
+
+def _holds_out_of_stock(error: BaseException | None) -> bool:
+    """OutOfStock, on its own or in the ExceptionGroup a TaskGroup raises."""
+    if isinstance(error, BaseExceptionGroup):
+        return error.subgroup(OutOfStock) is not None
+    return isinstance(error, OutOfStock)
+
+
+def _order_out_of_stock(place_order: Any) -> Result | None:
+    shop = _Shop(out_of_stock="lamp")
+    outcome, ending, call = _run_order(place_order, shop, " with the lamp out of stock")
+    outcome.left_running = []  # the shop says which reservations were left running
+    problem = _mistakes(outcome, call, ex6)
+    if problem:
+        return problem
+    if shop.saves:
+        return wrong(
+            "saved_despite_failure",
+            f"{call} saved the order ({ending.describe()}), although the lamp could not be "
+            "reserved. Save only when every reservation succeeded: a TaskGroup raises as "
+            "soon as one fails, so the code after the block does not run.",
+        )
+    if ending.error is not None and not _holds_out_of_stock(ending.error):
+        return raised(ending.error, call)
+    if ending.error is None:
+        return wrong(
+            "error_swallowed",
+            f"{call} {ending.describe()} instead of letting OutOfStock reach the caller, who needs "
+            "to know the order failed. Do not catch it.",
+        )
+    if shop.in_flight_at_end:
+        return wrong(
+            "siblings_not_cancelled",
+            f"{call}: the OutOfStock reached the caller, but the pen's reservation was "
+            "still going on, with nobody waiting for it, holding stock for an order that "
+            "failed. gather leaves the other tasks running; a TaskGroup cancels them as "
+            "soon as one fails, and waits for them to stop.",
+        )
+    return judge_duration(ending.elapsed, RESERVE_SECONDS["lamp"], call, tolerance=SLACK)
+
+
+def _order_cancelled_while_saving(place_order: Any) -> Result | None:
+    shop = _Shop(cancel_while_saving=True)
+    how = ", cancelled 0.1 s into the save (its caller gave up),"
+    outcome, ending, call = _run_order(place_order, shop, how)
+    outcome.left_running = []  # the shop says whether the save was left running
+    problem = _mistakes(outcome, call, ex6)
+    if problem:
+        return problem
+    if shop.cut_off_at_end:
+        return wrong(
+            "save_cut_off",
+            f"{call} cut the save off half-way. Run the save as a task, "
+            "`saving = asyncio.create_task(save(reservations))`, and await "
+            "`asyncio.shield(saving)`: a cancellation then stops your waiting, not the save.",
+        )
+    if not ending.cancelled:
+        return wrong(
+            "swallowed_cancellation",
+            f"{call} {ending.describe()} instead of ending cancelled, so the caller who gave "
+            "up cannot stop it: swallowing CancelledError breaks timeouts and shutdown. "
+            "Let the save finish, then `raise` the CancelledError again.",
+        )
+    if shop.saved_at_end:
+        return None
+    if _shields_a_coroutine(place_order):
+        return wrong(
+            "shielded_coroutine_not_kept",
+            f"{call} ended at once, with the save still running: `asyncio.shield(save(...))` "
+            "made it a task that nobody keeps or waits for, and when the program ends it "
+            "is cut off. Keep the task, `saving = asyncio.create_task(save(...))`, so "
+            "that you can wait for it after `await asyncio.shield(saving)` was cancelled.",
+        )
+    return wrong(
+        "save_not_awaited",
+        f"{call} ended at once, with the save still running and nobody waiting for it: "
+        "when the program ends, it is cut off. When `await asyncio.shield(saving)` raises "
+        "CancelledError, wait for the save (`await asyncio.wait([saving])`), then `raise`.",
+    )
+
+
+def _shields_a_coroutine(answer: Any) -> bool:
+    """Whether the answer's source has ``shield(save(...))``, a task kept by nobody."""
+    try:
+        source = inspect.getsource(answer)
+    except (OSError, TypeError):  # no source to read (made by exec, say)
+        return False
+    return re.search(r"shield\(\s*save\(", source) is not None
+
+
+ex6 = Exercise(
+    lesson="03",
+    number=6,
+    title="Place an order: all or nothing, saved safely",
+    answer="place_order",
+    checker=check_place_order,
+    hints=[
+        "Reserve inside `async with asyncio.TaskGroup() as group:`, one "
+        "`group.create_task(reserve(item))` per item; after the block, "
+        "`[task.result() for task in tasks]`. If one fails, the group cancels the rest.",
+        "Keep the save's task, `saving = asyncio.create_task(save(reservations))`, and "
+        "`return await asyncio.shield(saving)`: a cancellation stops your waiting, not it.",
+        "Around that await, `except asyncio.CancelledError:` wait for the save with "
+        "`await asyncio.wait([saving])`, then `raise`, so the caller still sees it.",
+    ],
+)
+
+EXERCISES = [ex1, ex2, ex3, ex4, ex5, ex6]
 
 __all__ = [
     "DELAYS",
     "EXERCISES",
     "PAGES",
+    "OutOfStock",
     "download",
     "ex1",
     "ex2",
     "ex3",
     "ex4",
     "ex5",
+    "ex6",
 ]
