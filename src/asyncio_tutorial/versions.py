@@ -208,3 +208,44 @@ _add(
         before="it raises TypeError: unhashable type: 'list'",
     )
 )
+
+# --- Lesson 06: synchronization and queues ---------------------------------------------
+
+_add(
+    Change(
+        "Queue.shutdown",
+        since=(3, 13, 0),
+        summary="asyncio.Queue.shutdown() closes a queue: put() then raises "
+        "asyncio.QueueShutDown, and get() does too once the queue is empty, so workers "
+        "stop without sentinels",
+        source="What's New in Python 3.13, asyncio, gh-104228 (changelog 3.13.0a4, gh-96471)",
+        before="a worker pool stops with a sentinel per worker, or by cancelling the "
+        "workers once queue.join() has returned",
+    )
+)
+
+# --- Lesson 07: concurrency versus parallelism -----------------------------------------
+
+_add(
+    Change(
+        "forkserver default",
+        since=(3, 14, 0),
+        summary="on Linux, multiprocessing and ProcessPoolExecutor start workers with "
+        "'forkserver' by default: a fresh process that imports what it runs, so a "
+        "function defined in a notebook cell cannot be found there",
+        source="What's New in Python 3.14, concurrent.futures and multiprocessing, "
+        "gh-84559; measured: 3.13.18 'fork', 3.14.10 and 3.15.2 'forkserver'",
+        before="the default is 'fork': each worker is a copy of the notebook's process, "
+        "functions defined in cells included",
+    )
+)
+_add(
+    Change(
+        "InterpreterPoolExecutor",
+        since=(3, 14, 0),
+        summary="concurrent.futures.InterpreterPoolExecutor runs calls in other "
+        "interpreters of this process, each with its own GIL, so they compute in parallel",
+        source="What's New in Python 3.14, concurrent.futures, gh-124548",
+        before="for Python code that computes in parallel, use ProcessPoolExecutor",
+    )
+)

@@ -1,0 +1,202 @@
+"""A table of measured speedups, whose recorded output holds on a busy machine too.
+
+Lesson 07 runs the same work several ways and compares them::
+
+    table = Speedups()
+    await table.measure("I/O-bound", "one by one", run_blocking, expect=BASELINE, seconds=1.0)
+    await table.measure("I/O-bound", "asyncio", run_async, expect=overlap(5))
+    table.show()
+
+Each row records the wall-clock time the work took and the **CPU time** it used,
+wherever it ran: this process's own, plus what worker processes report (a run returns
+the CPU seconds its workers used, since this process's clock cannot see them).  Their
+ratio is the number of **cores busy**: how many processors computed at once, on
+average.  Waiting uses none (0.0); Python code in threads at most one (the GIL); worker
+processes as many as the machine had free for them.
+
+Why not just print the speedups?  A parallel speedup depends on how many cores are
+free.  On an idle 2-core machine two worker processes keep 2 cores busy; with another
+program keeping one core busy, the three programs share the two cores and the workers
+get about 1.3 between them; on a virtual machine whose host is busy, less again.  All
+are true, and a recorded "×1.9" would be false on the busy machine.  So the table
+checks each row against what the lesson claims, like
+:class:`~asyncio_tutorial.timing.timed`:
+
+* a row within its claim prints the *claimed* figure, the same on every run;
+* a row outside it prints the measured figures, marked ✗, so validation fails instead
+  of quietly recording a wrong claim.
+
+For the CPU-bound rows the claim is what holds however busy the machine is: **the
+speedup equals the cores busy** (compared with one after another), which says that no
+computing was lost on the way: not to the GIL's turn-taking, not to sending work to
+worker processes.  For threads that is one core at most, so no gain; for worker
+processes it is ``n``, the cores they kept busy, which the table names without printing
+it: about 2 on an idle 2-core machine, nearer 1 when another program keeps a core busy.
+``table.raw()`` shows every measured figure.
+
+Computing is timed as the best of a few runs (``repeat``), as ``timeit`` does: other
+programs only ever slow a run down, so the fastest run is the best estimate of what
+the work itself costs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+BASELINE = "baseline"
+"""The row every other row of its workload is compared with (run one after another)."""
+
+ONE_CORE = "one core"
+"""Computing in this process: no gain over the baseline, never more than one core busy."""
+
+FREE_CORES = "free cores"
+"""Computing in worker processes: the speedup equals the cores they kept busy."""
+
+SPEEDUP_TOLERANCE = 0.25
+"""How far a speedup may stray from the cores busy (a fraction of it, either way)."""
+
+LATE_TOLERANCE = 0.3
+"""How much later than expected a row may finish (a fraction, or 0.05 s at least)."""
+
+EARLY_TOLERANCE = 0.2
+"""How much sooner than calibrated computing may finish: the calibration is a sample."""
+
+
+def overlap(waits: int) -> str:
+    """The claim for ``waits`` equal waits done at the same time: ``waits`` times faster."""
+    return f"overlap {waits}"
+
+
+@dataclass
+class Row:
+    """One way of running one workload, as measured (the fastest of its runs)."""
+
+    workload: str
+    way: str
+    expect: str
+    seconds: float = 0.0
+    """How long a baseline should take (the other rows are compared with it)."""
+    wall: float = 0.0
+    """Seconds from start to finish, on the clock on the wall."""
+    cpu: float = 0.0
+    """Seconds of CPU time the work used, in this process and in workers."""
+
+    @property
+    def cores_busy(self) -> float:
+        """CPU seconds per wall-clock second: how many cores computed at once."""
+        return self.cpu / self.wall if self.wall > 0 else 0.0
+
+
+class Speedups:
+    """Measure ways of running work, then print them as a table of checked claims."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    async def measure(
+        self,
+        workload: str,
+        way: str,
+        run: Callable[[], Any],
+        *,
+        expect: str,
+        seconds: float | None = None,
+        repeat: int = 1,
+    ) -> None:
+        """Call ``run()`` (awaiting what it returns, if anything) ``repeat`` times.
+
+        ``expect`` is the claim the row is checked against (``BASELINE``,
+        ``overlap(n)``, ``ONE_CORE``, ``FREE_CORES``); a baseline also says how many
+        ``seconds`` it should take.  ``run`` may return the CPU seconds that worker
+        processes used for it.  The fastest run is kept, as a row of the table.
+        """
+        if expect == BASELINE and seconds is None:
+            raise ValueError("a baseline says how long it should take: seconds=...")
+        best: Row | None = None
+        for _ in range(repeat):
+            row = Row(workload, way, expect, seconds or 0.0)
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = run()
+            if inspect.isawaitable(result):
+                result = await result
+            row.wall = time.perf_counter() - wall
+            row.cpu = time.process_time() - cpu + (result if isinstance(result, float) else 0.0)
+            if best is None or row.wall < best.wall:
+                best = row
+        if best is not None:
+            self.rows.append(best)
+
+    def baseline(self, row: Row) -> Row:
+        """The baseline row of ``row``'s workload."""
+        for other in self.rows:
+            if other.workload == row.workload and other.expect == BASELINE:
+                return other
+        raise LookupError(f"measure a baseline for {row.workload!r} first")
+
+    def cells(self, row: Row) -> tuple[str, str, str]:
+        """``(took, speedup, cores busy)`` for one row: the claim, or the measured figures."""
+        base = self.baseline(row)
+        speedup = base.wall / row.wall if row.wall > 0 else float("inf")
+        cores = row.cores_busy
+        if row.expect == BASELINE:
+            # Waiting keeps no core busy; computing one, or less when others compete.
+            busy = "0.0" if cores < 0.1 else "1.0 at most" if 0.5 <= cores <= 1.05 else ""
+            early = EARLY_TOLERANCE if busy != "0.0" else 0.0
+            if busy and _within(row.wall, row.seconds, early):
+                return f"{row.seconds:.1f} s", "×1", busy
+        elif row.expect.startswith("overlap"):
+            waits = int(row.expect.split()[1])
+            expected = base.seconds / waits
+            if _within(row.wall, expected) and cores < 0.1:
+                return f"{expected:.1f} s", f"×{waits}", "0.0"
+        elif row.expect in (ONE_CORE, FREE_CORES):
+            # No computing lost: the speedup is the gain in cores busy over the baseline.
+            gain = cores / max(base.cores_busy, 1e-9)
+            if abs(speedup / gain - 1) <= SPEEDUP_TOLERANCE:
+                if row.expect == FREE_CORES:
+                    return f"{base.seconds:.1f} s ÷ n", "×n", "n"
+                slowest = base.seconds * (1 - EARLY_TOLERANCE)
+                if cores <= 1.05 and speedup <= 1.15 and row.wall >= slowest:
+                    return f"{base.seconds:.1f} s or more", "none", "1.0 at most"
+        return f"{row.wall:.2f} s ✗", f"×{speedup:.2f} ✗", f"{cores:.2f} ✗"
+
+    def show(self) -> None:
+        """Print the table; rows outside their claim show their real figures, marked ✗."""
+        print(self.table())
+
+    def table(self) -> str:
+        """The table as text."""
+        header = ("workload", "way", "took", "speedup", "cores busy")
+        lines = [header]
+        for row in self.rows:
+            lines.append((row.workload, row.way, *self.cells(row)))
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        text = [
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in lines
+        ]
+        if any(row.expect == FREE_CORES for row in self.rows):
+            text.append("n: the cores the worker processes kept busy, measured in this run")
+        return "\n".join(text)
+
+    def raw(self) -> str:
+        """Every measured figure (these vary from run to run and machine to machine)."""
+        lines = []
+        for row in self.rows:
+            speedup = self.baseline(row).wall / row.wall if row.wall > 0 else float("inf")
+            lines.append(
+                f"{row.workload}, {row.way}: {row.wall:.3f} s wall, {row.cpu:.3f} s CPU, "
+                f"{row.cores_busy:.2f} cores busy, speedup ×{speedup:.2f}"
+            )
+        return "\n".join(lines)
+
+
+def _within(measured: float, expected: float, early: float = 0.0) -> bool:
+    """A duration as expected: sooner by at most ``early`` (a fraction of it), later by at
+    most ``LATE_TOLERANCE`` of it or 0.05 s."""
+    lowest = expected * (1 - early) - 0.01
+    return lowest <= measured <= expected + max(0.05, LATE_TOLERANCE * expected)
