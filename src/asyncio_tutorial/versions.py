@@ -249,3 +249,17 @@ _add(
         before="for Python code that computes in parallel, use ProcessPoolExecutor",
     )
 )
+
+# --- Lesson 04: futures -----------------------------------------------------------------
+
+_add(
+    Change(
+        "not awaitable wording",
+        since=(3, 14, 0),
+        summary="awaiting an object that cannot be awaited raises "
+        "TypeError: 'Future' object can't be awaited",
+        source="changelog 3.14.0a1, gh-114091; measured on 3.13.18 (old wording), "
+        "3.14.10 and 3.15.2 (new wording)",
+        before="the TypeError says: object Future can't be used in 'await' expression",
+    )
+)

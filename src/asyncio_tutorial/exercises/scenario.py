@@ -25,10 +25,15 @@ A checker runs its scenario on the runner's loop, under the time limit, with
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import inspect
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from asyncio_tutorial.exercises.core import Result, wrong
 
 
 class Concurrency:
@@ -146,3 +151,142 @@ async def watch(
         if isinstance(ending.error, NotImplementedError):
             raise ending.error
         ending.value = None if ending.error is not None else task.result()
+
+
+# --- Threads and the event loop (lesson 04 on) ------------------------------------------
+
+
+class LoopThreadGuard:
+    """Notice code that schedules work on a loop from another thread, as debug mode does.
+
+    An event loop and its futures may only be touched from the loop's own thread
+    (``call_soon_threadsafe`` is the way in from others).  ``future.set_result`` called
+    from a worker thread *seems* to work on a busy loop, so a checker cannot tell it by
+    the result.  This guard, used on the loop's thread, wraps ``loop.call_soon`` for the
+    duration of a ``with`` block and notes every call made from another thread::
+
+        with LoopThreadGuard(loop) as guard:
+            ...  # run the answer
+        if guard.calls: ...  # names of what was scheduled from the wrong thread
+
+    ``call_soon_threadsafe`` does not go through ``call_soon``, so it is never noted.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.calls: list[str] = []
+        self._thread = threading.get_ident()
+
+    def __enter__(self) -> LoopThreadGuard:
+        original = self.loop.call_soon
+
+        def call_soon(callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
+            if threading.get_ident() != self._thread:
+                self.calls.append(getattr(callback, "__qualname__", repr(callback)))
+            return original(callback, *args, context=context)
+
+        self.loop.call_soon = call_soon  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        del self.loop.call_soon  # back to the class's own method
+
+
+def names_used(function: Any) -> set[str]:
+    """Every global and attribute name the code of ``function`` mentions, nested code too.
+
+    ``urllib.request.urlopen(url)`` mentions ``urllib``, ``request`` and ``urlopen``.  A
+    checker uses this to say *which* blocking call an answer made, once it has seen by
+    what happened (a blocked loop) that it made one.  For a class, its methods count.
+    """
+    function = inspect.unwrap(function)
+    codes = []
+    if inspect.isclass(function):
+        codes = [m.__code__ for m in vars(function).values() if hasattr(m, "__code__")]
+    elif hasattr(function, "__code__"):
+        codes = [function.__code__]
+    names: set[str] = set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(const for const in code.co_consts if inspect.iscode(const))
+    return names
+
+
+# --- What a server saw (lesson 05, the capstone) ----------------------------------------
+
+BLOCKING_CLIENTS = {
+    "urllib": "urllib.request.urlopen",
+    "requests": "requests",
+    "http.client": "http.client",
+    "socket": "a plain socket",
+}
+"""Blocking network clients, by the name a server or an answer's code shows them under."""
+
+
+def blocking_client(function: Any, clients_seen: Mapping[str, int] | None = None) -> str | None:
+    """Which blocking network client ``function`` used, if any: ``"urllib.request.urlopen"``.
+
+    The server's count of client programs (from the User-Agent header, see
+    :class:`asyncio_tutorial.servers.Traffic`) is asked first, then the names the
+    answer's code mentions.
+    """
+    for program in clients_seen or {}:
+        if program in ("urllib", "requests"):
+            return BLOCKING_CLIENTS[program]
+    names = names_used(function)
+    if {"urlopen", "urllib"} & names:
+        return BLOCKING_CLIENTS["urllib"]
+    if "requests" in names:
+        return BLOCKING_CLIENTS["requests"]
+    if "HTTPConnection" in names or {"http", "client"} <= names:
+        return BLOCKING_CLIENTS["http.client"]
+    if {"create_connection", "sendall", "recv"} & names or "socket" in names:
+        return BLOCKING_CLIENTS["socket"]
+    return None
+
+
+def judge_limit(peak: int, limit: int, total: int, call: str) -> Result | None:
+    """Judge a client's concurrency by what the *server* saw: ``peak`` requests at once.
+
+    More than ``limit`` is the classic unbounded fan-out; one at a time, when ``limit``
+    allowed more, is a client that waited for each answer before asking the next.
+    """
+    if peak > limit:
+        return wrong(
+            "unbounded",
+            f"{call}: the server had {peak} of the {total} requests in flight at once, more "
+            f"than the limit of {limit}. Hold an `asyncio.Semaphore({limit})` around each "
+            "request (`async with semaphore:`), so that at most that many run together.",
+        )
+    if peak <= 1 < min(limit, total):
+        return wrong(
+            "sequential",
+            f"{call}: the server never had two requests in flight at once: each waited for "
+            f"the one before. Start them all (gather, or a TaskGroup) and let the semaphore "
+            f"keep {limit} going at a time.",
+        )
+    return None
+
+
+# --- Futures handed back instead of awaited (lesson 04 on) -------------------------------
+
+
+def returned_future(value: Any, call: str) -> Result | None:
+    """The answer returned a future (or a list of them) where it should have awaited it."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, (asyncio.Future, concurrent.futures.Future)) for item in items):
+        return wrong(
+            "returned_future",
+            f"{call} returned a {type(items[0]).__name__} object instead of its result: "
+            "await the future (`return await future`), which waits until it is done and "
+            "gives its result.",
+        )
+    return None
+
+
+def loop_reported(errors: list[str], name: str) -> bool:
+    """Whether the loop's exception handler received an error ``name`` (an ``Outcome``'s
+    ``loop_errors``): ``"InvalidStateError"`` means a future was completed twice, or
+    completed after it was cancelled."""
+    return any(name in report for report in errors)
