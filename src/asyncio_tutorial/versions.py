@@ -263,3 +263,28 @@ _add(
         before="the TypeError says: object Future can't be used in 'await' expression",
     )
 )
+
+# --- Lesson 10: debugging and testing ---------------------------------------------------
+
+# Both checked by running them: present on 3.14.10 and 3.15.2; on 3.11.7, 3.12.1, 3.13.0
+# and 3.13.18 `python -m asyncio ps PID` ignores "ps PID" and starts the asyncio REPL.
+_add(
+    Change(
+        "asyncio call graph",
+        since=(3, 14, 0),
+        summary="asyncio.capture_call_graph(), format_call_graph() and print_call_graph() "
+        "show the chain of awaits a task is suspended in, and the tasks that await it",
+        source="What's New in Python 3.14, asyncio, gh-91048",
+        before="follow each coroutine's cr_await by hand",
+    )
+)
+_add(
+    Change(
+        "asyncio ps",
+        since=(3, 14, 0),
+        summary="python -m asyncio ps PID and python -m asyncio pstree PID show the tasks "
+        "of another running Python process and what each one awaits",
+        source="What's New in Python 3.14, 'Asyncio introspection capabilities', gh-91048",
+        before="python -m asyncio ignores the extra words and starts the asyncio REPL",
+    )
+)
