@@ -81,6 +81,13 @@ def _describe_value(value: Any) -> str:
     return repr(value)
 
 
+def _ended(ending: Ending) -> str:
+    """``returned 'x'``, ``raised TimeoutError`` or ``ended cancelled``, for a message."""
+    if ending.error is not None:
+        return f"raised {type(ending.error).__name__}"
+    return "ended cancelled" if ending.cancelled else f"returned {_describe_value(ending.value)}"
+
+
 def _mistakes(outcome: Outcome, call: str, exercise: Exercise, **expected: Any) -> Result | None:
     """The mistakes any answer can make (``common_mistakes``), worded for ``exercise``."""
     hint_call = f"{exercise.name}.hint()"
@@ -535,7 +542,7 @@ def _deadline_cancelled(with_deadline: Any) -> Result | None:
     if not ending.cancelled:
         return wrong(
             "swallowed_cancellation",
-            f"{call} {ending.describe()} instead of ending cancelled: it swallowed the "
+            f"{call} {_ended(ending)} instead of ending cancelled: it swallowed the "
             "CancelledError. Catch only TimeoutError, never CancelledError, so that "
             "whoever cancels your code can stop it.",
         )
@@ -769,7 +776,7 @@ def _spinner_failure(with_spinner: Any) -> Result | None:
     if not isinstance(ending.error, ConnectionError):
         return wrong(
             "error_swallowed",
-            f"{call} {ending.describe()} instead of raising the operation's ConnectionError. "
+            f"{call} {_ended(ending)} instead of raising the operation's ConnectionError. "
             "Stop the spinner, then let the error go on to the caller.",
         )
     return None
@@ -793,7 +800,7 @@ def _spinner_cancelled(with_spinner: Any) -> Result | None:
     if not ending.cancelled:
         return wrong(
             "swallowed_cancellation",
-            f"{call} {ending.describe()} instead of ending cancelled: the CancelledError was "
+            f"{call} {_ended(ending)} instead of ending cancelled: the CancelledError was "
             "swallowed. Clean up in `finally:` and let the cancellation go on; never "
             "`except CancelledError:` without `raise`.",
         )
@@ -812,7 +819,7 @@ def _spinner_cancelled_while_cleaning_up(with_spinner: Any) -> Result | None:
         return problem
     return wrong(
         "swallowed_cancellation_in_cleanup",
-        f"{call} {ending.describe()} instead of ending cancelled. Catching CancelledError "
+        f"{call} {_ended(ending)} instead of ending cancelled. Catching CancelledError "
         "around `await spinning` caught the caller's cancellation too: there, the two "
         "cannot be told apart. Wait with `await asyncio.wait([spinning])`, which raises "
         "nothing of the spinner's, so a CancelledError arriving then is the caller's and "
@@ -977,7 +984,7 @@ def _order_out_of_stock(place_order: Any) -> Result | None:
     if shop.saves:
         return wrong(
             "saved_despite_failure",
-            f"{call} saved the order ({ending.describe()}), although the lamp could not be "
+            f"{call} saved the order ({_ended(ending)}), although the lamp could not be "
             "reserved. Save only when every reservation succeeded: a TaskGroup raises as "
             "soon as one fails, so the code after the block does not run.",
         )
@@ -986,7 +993,7 @@ def _order_out_of_stock(place_order: Any) -> Result | None:
     if ending.error is None:
         return wrong(
             "error_swallowed",
-            f"{call} {ending.describe()} instead of letting OutOfStock reach the caller, who needs "
+            f"{call} {_ended(ending)} instead of letting OutOfStock reach the caller, who needs "
             "to know the order failed. Do not catch it.",
         )
     if shop.in_flight_at_end:
@@ -1018,7 +1025,7 @@ def _order_cancelled_while_saving(place_order: Any) -> Result | None:
     if not ending.cancelled:
         return wrong(
             "swallowed_cancellation",
-            f"{call} {ending.describe()} instead of ending cancelled, so the caller who gave "
+            f"{call} {_ended(ending)} instead of ending cancelled, so the caller who gave "
             "up cannot stop it: swallowing CancelledError breaks timeouts and shutdown. "
             "Let the save finish, then `raise` the CancelledError again.",
         )
