@@ -426,6 +426,12 @@ def slow_tasks_never_runs_main(main: Any, threshold: float) -> list[str]:
     return []
 
 
+def slow_tasks_passing_main_itself(main: Any, threshold: float) -> list[str]:
+    with asyncio.Runner(debug=True) as runner:
+        runner.run(main)
+    return []
+
+
 async def slow_tasks_async(main: Any, threshold: float) -> list[str]:
     await main()
     return []
@@ -447,6 +453,7 @@ def test_slow_tasks_with_asyncio_run_is_correct_too() -> None:
         (slow_tasks_no_handler, "reports_not_collected"),
         (slow_tasks_one_handler_for_every_call, "stale_reports"),
         (slow_tasks_never_runs_main, "main_not_run"),
+        (slow_tasks_passing_main_itself, "main_not_called"),
         (slow_tasks_async, "not_plain"),
     ],
 )

@@ -689,6 +689,14 @@ def _judge_slow_run(
         return not_attempted("slow_tasks", "ex5.hint()")
     if outcome.timed_out:
         return hang(outcome, call, TIME_LIMIT)
+    if isinstance(error, (TypeError, ValueError)) and re.search(
+        "coroutine was expected|awaitable is required", str(error)
+    ):
+        return wrong(
+            "main_not_called",
+            f"{call} raised {type(error).__name__}: it handed over the function main "
+            "where a coroutine was expected. Call it: `runner.run(main())`.",
+        )
     if error is not None:
         return raised(error, call)
     if sorted(program.finished) != sorted(program.holds):
