@@ -290,3 +290,37 @@ def loop_reported(errors: list[str], name: str) -> bool:
     ``loop_errors``): ``"InvalidStateError"`` means a future was completed twice, or
     completed after it was cancelled."""
     return any(name in report for report in errors)
+
+# --- Where a task is stuck (lesson 06 on) ------------------------------------------------
+
+
+def suspended_in(task: asyncio.Task[Any]) -> list[str]:
+    """The coroutines a pending task is suspended in, outermost first.
+
+    A task waiting in ``await queue.join()`` inside ``process_all`` gives
+    ``["process_all", "Queue.join"]``: the chain of ``cr_await`` from the task's own
+    coroutine down to the future it waits for.  A checker that gave up on an answer
+    uses it to say *why* it never finished (``join()`` without ``task_done()``,
+    workers still waiting in ``get()``), rather than just that it hung.
+    """
+    chain: list[str] = []
+    coro: Any = task.get_coro()
+    seen: set[int] = set()
+    while coro is not None and id(coro) not in seen:
+        seen.add(id(coro))
+        inner = getattr(coro, "coro", None)  # a wrapper (a timeline's) around the coroutine
+        if inner is not None and hasattr(inner, "cr_await"):
+            coro = inner
+        name = getattr(coro, "__qualname__", None)
+        if name is None:
+            break
+        chain.append(name.rpartition("<locals>.")[2])
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return chain
+
+
+def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[asyncio.Task[Any]]:
+    """The pending tasks (default: all of the running loop's) suspended in ``name``,
+    e.g. ``"Queue.get"``: workers waiting for an item that will never come."""
+    tasks = asyncio.all_tasks() if tasks is None else tasks
+    return [task for task in tasks if not task.done() and name in suspended_in(task)]
