@@ -168,7 +168,7 @@ async def countdown_generator(start: int) -> AsyncIterator[int]:
         (CountdownStopIteration, "stop_iteration"),
         (CountdownNeverStops, "never_stops"),
         (CountdownOffByOne, "wrong_numbers"),
-        (CountdownNoWait, "no_wait"),
+        (CountdownNoWait, "too_fast"),
         (CountdownWaitsBeforeStopping, "extra_wait"),
         (CountdownBlocks, "blocking"),
         (CountdownPlainAnext, "anext_not_async"),
