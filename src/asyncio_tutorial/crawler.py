@@ -1,0 +1,587 @@
+"""A concurrent web crawler: lesson 11's capstone, as a module and as a program.
+
+The lesson builds it step by step; this module is the result, and the very same
+functions the lesson's cells define (a test keeps them identical).  From a terminal::
+
+    python -m asyncio_tutorial.site                    # serve the course's site; note its URL
+    python -m asyncio_tutorial.crawler URL             # crawl it (Ctrl-C stops, keeping the pages)
+    python -m asyncio_tutorial.crawler --demo          # both at once: serve the site and crawl it
+
+How it is built:
+
+* :func:`fetch` makes one request, bounded by a timeout;
+* :func:`fetch_with_retries` tries again after a timeout or a 5xx answer, waiting longer
+  each time (exponential backoff) plus a random extra (jitter), as :class:`Retry` says;
+* :func:`visit` fetches one page, notes what came of it in a :class:`Crawl`, and queues
+  the links it has not seen before (so no page is fetched twice);
+* :func:`worker` visits pages from the queue, one at a time, until cancelled;
+* :func:`crawl_site` runs a fixed number of workers: that number is the most requests
+  the site ever gets at once.  It stops them when every queued page has been visited,
+  or when it is cancelled; either way the :class:`Crawl` keeps what was found;
+* :class:`ProgressBar` shows the crawl's progress live (tqdm), and prints one line
+  that stays when it ends;
+* :meth:`Crawl.report` and :meth:`Crawl.chart` sum a crawl up, and :func:`speedup` turns
+  two measurements into a claim that is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, TextIO
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from tqdm import tqdm
+
+from asyncio_tutorial.servers import local_site
+from asyncio_tutorial.site import site_pages
+from asyncio_tutorial.stamps import StampedStream
+from asyncio_tutorial.timeline import CELL, RESOLUTION
+
+LINK = re.compile(r'href="([^"]+)"')
+"""A link in a page: ``<a href="/article/2">``.  (Real crawlers use an HTML parser.)"""
+
+
+# --- The retry policy ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How hard to try: tries per page, the timeout of each, and the waits between them.
+
+    After a failed try number ``n`` (1, 2, …) the crawler waits :meth:`delay` seconds:
+    ``base`` doubled for each earlier failure, at most ``cap`` (exponential backoff),
+    plus a random extra of up to as much again (jitter), so that many clients that
+    failed together do not all come back together.
+    """
+
+    attempts: int = 3
+    """Tries per page, the first one included."""
+    timeout: float = 0.5
+    """Seconds one try may take before it is given up."""
+    base: float = 0.1
+    """The first wait, in seconds."""
+    cap: float = 1.0
+    """The longest wait before jitter, in seconds."""
+    seed: int = 11
+    """Where the random extras start: the same seed gives the same waits."""
+
+    def delay(self, url: str, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` of ``url``.
+
+        The extra is random, but drawn from a generator seeded with ``seed`` and the
+        URL's path, so the same page waits the same on every run (the lesson's
+        recorded timings depend on it), and different pages wait differently.  It is
+        rounded to tenths of a second, like every wait in the course.
+        """
+        backoff = min(self.cap, self.base * 2 ** (attempt - 1))
+        generator = random.Random(f"{self.seed}:{urlsplit(url).path}:{attempt}")
+        return round(backoff + generator.uniform(0, backoff), 1)
+
+
+RETRY = Retry()
+"""The crawler's default policy: 3 tries of at most 0.5 s, waits from 0.1 s."""
+
+
+class Failed(Exception):
+    """A page that could not be fetched after every try; ``cause`` says why."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        """What went wrong the last time: ``"timeout"``, ``"HTTP 500"``..."""
+
+
+# --- What a crawl finds ----------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One request the crawler made, with times in seconds since the crawl began."""
+
+    url: str
+    started: float
+    ended: float
+    outcome: str
+    """``"200"``, ``"503"``, ``"timeout"``, or the name of a connection error."""
+    worker: str = ""
+    """The name of the task that made it."""
+
+
+@dataclass
+class Crawl:
+    """Everything a crawl found, noted as it goes.
+
+    The caller makes it and hands it to :func:`crawl_site`, so a crawl that is stopped
+    half-way (cancelled, timed out, Ctrl-C) still leaves its pages here.
+    """
+
+    seen: set[str] = field(default_factory=set)
+    """Every address met, visited or queued: the crawler never queues one twice."""
+    pages: dict[str, str] = field(default_factory=dict)
+    """Address to text of every page fetched."""
+    failures: dict[str, str] = field(default_factory=dict)
+    """Address to cause (``"timeout"``, ``"HTTP 500"``) of every page that failed."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """Address to new address of every page that has moved."""
+    requests: list[Request] = field(default_factory=list)
+    """Every request made, in the order they ended."""
+    retries: int = 0
+    """Tries that were second or later ones."""
+    duplicates: int = 0
+    """Links that led to an address already seen."""
+    log: Callable[[str], Any] | None = None
+    """Called with a line for each request as it ends (``log=print`` to watch)."""
+    began: float = field(default_factory=time.monotonic)
+    """When the crawl began (``time.monotonic()``)."""
+
+    def clock(self) -> float:
+        """Seconds since the crawl began."""
+        return time.monotonic() - self.began
+
+    def note(self, url: str, started: float, outcome: str) -> None:
+        """Record a request that has just ended."""
+        task = asyncio.current_task()
+        worker = task.get_name() if task is not None else ""
+        self.requests.append(Request(url, started, self.clock(), outcome, worker))
+        if self.log is not None:
+            self.log(f"{urlsplit(url).path}: {outcome}")
+
+    @property
+    def done(self) -> int:
+        """Addresses dealt with: fetched, failed or moved."""
+        return len(self.pages) + len(self.failures) + len(self.redirects)
+
+    def report(self) -> str:
+        """What the crawl found: pages, failures by cause, requests and duplicates."""
+        left = len(self.seen) - self.done
+        lines = [
+            f"pages fetched: {len(self.pages)}; moved: {len(self.redirects)}; "
+            f"failed: {len(self.failures)}"
+            + (f"; not reached: {left}" if left else "")
+            + f" ({len(self.seen)} addresses found)"
+        ]
+        causes = Counter(self.failures.values())
+        for cause in sorted(causes):
+            paths = sorted((urlsplit(u).path for u, c in self.failures.items() if c == cause))
+            shown = " ".join(paths[:4]) + (" …" if len(paths) > 4 else "")
+            lines.append(f"  failed with {cause + ':':<10} {causes[cause]:>3}  {shown}")
+        lines.append(
+            f"requests: {len(self.requests)}, of which {self.retries} retries; "
+            f"links to pages already seen: {self.duplicates}"
+        )
+        return "\n".join(lines)
+
+    def chart(self, until: float = 1.0) -> str:
+        """The first ``until`` seconds of the crawl, request by request.
+
+        Drawn like the course's task timelines (:mod:`asyncio_tutorial.timeline`), in
+        columns of 0.1 s: ``──`` while a request waits for its answer, ``✗`` where one
+        timed out, ``!`` where one got an error answer (404, 5xx), blank while no
+        request is in flight.  A request takes the first row free, so there are as many
+        rows as there were requests at once, whichever worker made which.
+
+        Each worker's requests, and the pauses between them, are placed one after the
+        other, each rounded to a tenth of a second.  Twenty requests answered at the same
+        moment take the crawler a few milliseconds to deal with, one after the other;
+        on a wall clock those milliseconds add up, wave after wave, faster on a busy
+        machine than on an idle one.  Rounded step by step, they never do: the chart
+        shows the crawl's steps the same on every run.
+        """
+        columns = round(until / RESOLUTION)
+        tries: dict[str, list[tuple[int, int, str]]] = {}  # url: its tries, in columns
+        for requests in _by_worker(self.requests).values():
+            column, last_end = 0, 0.0
+            for request in requests:
+                start = column + round((request.started - last_end) / RESOLUTION)
+                column = start + round((request.ended - request.started) / RESOLUTION)
+                last_end = request.ended
+                tries.setdefault(request.url, []).append((start, column, _mark(request.outcome)))
+        rows: list[list[str]] = []
+        free_from: list[int] = []
+        for spans in sorted(tries.values()):
+            start, end = spans[0][0], spans[-1][1]
+            if start >= columns:
+                continue
+            # The row free most recently: a worker's next page usually goes on its row.
+            free = [(-until_, i) for i, until_ in enumerate(free_from) if until_ <= start]
+            row = min(free)[1] if free else len(rows)
+            if row == len(rows):
+                rows.append([CELL["blank"]] * columns)
+                free_from.append(0)
+            free_from[row] = end
+            for start, end, mark in spans:
+                for column in range(start, min(end, columns)):
+                    rows[row][column] = CELL["waiting"]
+                if start < end <= columns:
+                    rows[row][end - 1] = CELL[mark]
+        axis = "".join(f"{c * RESOLUTION:<10.1f}" for c in range(0, columns + 1, 5)).rstrip()
+        lines = [f"time (s)  {axis}"]
+        lines += [f"{n:<8}  {''.join(row)}".rstrip() for n, row in enumerate(rows, 1)]
+        lines.append("── waiting for an answer  ✗ timed out  ! error answer (404, 5xx)")
+        return "\n".join(lines)
+
+
+def _by_worker(requests: list[Request]) -> dict[str, list[Request]]:
+    workers: dict[str, list[Request]] = {}
+    for request in sorted(requests, key=lambda request: request.started):
+        workers.setdefault(request.worker, []).append(request)
+    return workers
+
+
+def _mark(outcome: str) -> str:
+    if outcome in ("timeout", "cancelled"):
+        return "cancelled"  # a timeout is a cancellation (lesson 03)
+    if not outcome.isdigit() or int(outcome) >= 400:
+        return "failed"
+    return "waiting"
+
+
+# --- The crawler --------------------------------------------------------------------------
+
+
+async def fetch(
+    session: aiohttp.ClientSession, url: str, timeout: float, crawl: Crawl
+) -> tuple[int, str, str | None]:
+    """One request: (status, text, new address if the page moved), within ``timeout`` s."""
+    started, outcome = crawl.clock(), "cancelled"
+    try:
+        async with asyncio.timeout(timeout):
+            async with session.get(url, allow_redirects=False) as response:
+                text = await response.text()
+                outcome = str(response.status)
+                return response.status, text, response.headers.get("Location")
+    except TimeoutError:
+        outcome = "timeout"
+        raise
+    except aiohttp.ClientError as error:
+        outcome = type(error).__name__
+        raise
+    finally:
+        crawl.note(url, started, outcome)
+
+
+async def fetch_with_retries(
+    session: aiohttp.ClientSession, url: str, retry: Retry, crawl: Crawl
+) -> tuple[int, str, str | None]:
+    """:func:`fetch`, tried again after a timeout, a lost connection or a 5xx answer.
+
+    Returns the first other answer (a 404 too: trying again would not change it).
+    Raises :class:`Failed` when every try allowed by ``retry`` has failed.
+    """
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            status, text, location = await fetch(session, url, retry.timeout, crawl)
+        except TimeoutError:
+            cause = "timeout"
+        except aiohttp.ClientError as error:
+            cause = type(error).__name__
+        else:
+            if status < 500:
+                return status, text, location
+            cause = f"HTTP {status}"
+        if attempt < retry.attempts:
+            crawl.retries += 1
+            await asyncio.sleep(retry.delay(url, attempt))
+    raise Failed(cause)
+
+
+async def visit(
+    url: str, session: aiohttp.ClientSession, queue: asyncio.Queue[str], crawl: Crawl, retry: Retry
+) -> None:
+    """Fetch one page, note what came of it, and queue the links not seen before."""
+    try:
+        status, text, location = await fetch_with_retries(session, url, retry, crawl)
+    except Failed as failure:
+        crawl.failures[url] = failure.cause
+        return
+    if location is not None:  # the page has moved: follow the new address like a link
+        crawl.redirects[url] = urljoin(url, location)
+        links = [crawl.redirects[url]]
+    elif status >= 400:
+        crawl.failures[url] = f"HTTP {status}"
+        return
+    else:
+        crawl.pages[url] = text
+        links = [urljoin(url, link) for link in LINK.findall(text)]
+    for link in links:
+        if link in crawl.seen:
+            crawl.duplicates += 1
+        else:
+            crawl.seen.add(link)  # seen from now on: no other page queues it again
+            queue.put_nowait(link)
+
+
+async def worker(
+    queue: asyncio.Queue[str], session: aiohttp.ClientSession, crawl: Crawl, retry: Retry
+) -> None:
+    """Visit pages from the queue, one at a time, until cancelled."""
+    while True:
+        url = await queue.get()
+        try:
+            await visit(url, session, queue, crawl, retry)
+        finally:
+            queue.task_done()
+
+
+async def crawl_site(start: str, crawl: Crawl, *, workers: int = 20, retry: Retry = RETRY) -> None:
+    """Visit every page reachable from ``start``, with at most ``workers`` requests at once.
+
+    What it finds goes into ``crawl`` as it goes.  Cancelled, it stops its workers,
+    waits until they have stopped, and lets the cancellation go on: ``crawl`` keeps
+    everything found until then.
+    """
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [
+            asyncio.create_task(worker(queue, session, crawl, retry), name=f"worker-{n}")
+            for n in range(1, workers + 1)
+        ]
+        try:
+            await queue.join()  # every page queued has been visited
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+
+# --- Watching it: the progress bar ------------------------------------------------------------
+
+
+class ProgressBar:
+    """A live progress bar for a crawl, and one line that stays when the crawl ends::
+
+        async with ProgressBar(crawl):
+            await crawl_site(url, crawl)
+
+    prints, when the block ends, ``pages: 100%|████████████████████| 320/320``.
+
+    The bar is tqdm's, updated every ``interval`` seconds from ``crawl`` (pages dealt
+    with, out of the addresses found so far).  Where it is drawn while the crawl runs
+    depends on where the code runs:
+
+    * **in a notebook**, in an output of its own (a display with an id, which each
+      update replaces).  When the block ends that output is emptied again, and the
+      final line is printed as ordinary output.  A recorded notebook therefore holds
+      an empty display and a stable line, whatever the live updates were: notebook
+      validation compares the display as it was first shown (empty) and never sees
+      the updates, so nothing in the recording depends on how fast the crawl went;
+    * **in a terminal**, on stderr, redrawn in place with carriage returns, erased
+      when the block ends, then the final line is printed on stdout;
+    * **anywhere else** (output sent to a file or a pipe) not at all: just the final line.
+
+    The final line shows how many addresses were dealt with, out of how many found:
+    the same on every run, unlike the rate and the elapsed time, which it leaves out.
+    """
+
+    FINAL_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}"
+    """The final line: tqdm's bar without rate or time (they differ from run to run)."""
+
+    def __init__(
+        self,
+        crawl: Crawl,
+        *,
+        desc: str = "pages",
+        interval: float = 0.1,
+        file: TextIO | None = None,
+    ) -> None:
+        self.crawl = crawl
+        self.desc = desc
+        self.interval = interval
+        self.file = file
+        """Where the final line goes (default: ``sys.stdout``, looked up at the end)."""
+        self._screen: _Screen | None = None
+        self._bar: tqdm[Any] | None = None
+        self._follower: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ProgressBar:
+        self._screen = _screen()
+        self._bar = _Bar(
+            total=max(len(self.crawl.seen), 1),
+            desc=self.desc,
+            file=self._screen.stream,
+            disable=self._screen.stream is None,
+            leave=False,
+            ncols=80,
+            mininterval=self.interval,
+        )
+        self._follower = asyncio.create_task(self._follow(), name="progress")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._follower is not None and self._bar is not None and self._screen
+        self._follower.cancel()
+        await asyncio.wait([self._follower])
+        self._bar.close()
+        self._screen.clear()
+        file = self.file or sys.stdout
+        if isinstance(file, StampedStream) and file.active:
+            file = file.stream  # the line sums up the whole crawl: no stamp, as for a timeline
+        print(self.final_line(), file=file, flush=True)
+
+    async def _follow(self) -> None:
+        assert self._bar is not None
+        while True:
+            self._bar.total = max(len(self.crawl.seen), 1)
+            self._bar.update(self.crawl.done - self._bar.n)
+            await asyncio.sleep(self.interval)
+
+    def final_line(self) -> str:
+        """The line printed at the end: the bar as it stands, without rate or time."""
+        done, total = self.crawl.done, max(len(self.crawl.seen), 1)
+        return tqdm.format_meter(done, total, 0, prefix=self.desc, bar_format=self.FINAL_FORMAT)
+
+
+class _Bar(tqdm):  # type: ignore[type-arg]
+    """tqdm without its monitor thread (which would redraw from another thread)."""
+
+    monitor_interval = 0
+
+
+@dataclass
+class _Screen:
+    """Where the live bar is drawn: a stream tqdm writes to, and how to clear it."""
+
+    stream: Any = None
+    clear: Callable[[], None] = lambda: None
+
+
+def _screen() -> _Screen:
+    """A notebook output of its own, the terminal, or nowhere (see :class:`ProgressBar`)."""
+    shell = _notebook_shell()
+    if shell is not None:
+        line = _NotebookLine()
+        return _Screen(line, line.clear)
+    if sys.stderr is not None and sys.stderr.isatty():
+        return _Screen(sys.stderr)
+    return _Screen()
+
+
+def _notebook_shell() -> Any:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell if shell is not None and hasattr(shell, "kernel") else None
+
+
+class _NotebookLine:
+    """A file-like object for tqdm that shows each redraw in one notebook output."""
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+        self._shown = ""
+
+    def write(self, text: str) -> int:
+        line = text.replace("\r", "").rstrip()
+        if line and line != self._shown:
+            self._show(line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        """Empty the output again, as it was first shown."""
+        self._show("")
+
+    def _show(self, line: str) -> None:
+        self._shown = line
+        if self._handle is not None:
+            self._handle.update({"text/plain": line}, raw=True)
+
+
+# --- Summing it up -----------------------------------------------------------------------------
+
+
+def speedup(sequential: float, concurrent: float, *, at_least: float = 5.0) -> str:
+    """A checked claim: ``concurrent`` seconds is at least ``at_least`` times faster.
+
+    Like :func:`asyncio_tutorial.timed`, the line states the claim when the
+    measurements bear it out, and the real figure when they do not, so that a
+    recorded lesson fails validation the day the crawler gets slower.
+    """
+    ratio = sequential / concurrent if concurrent > 0 else math.inf
+    if ratio >= at_least:
+        return f"at least {at_least:g}× faster than one request at a time"
+    return f"only {ratio:.1f}× faster than one request at a time, not {at_least:g}×"
+
+
+# --- As a program ---------------------------------------------------------------------------
+
+INTERRUPTED = 130
+"""The exit status after Ctrl-C, as shells report a program stopped by SIGINT (128 + 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m asyncio_tutorial.crawler URL`` (or ``--demo``): crawl, then report.
+
+    Ctrl-C stops the crawl: ``asyncio.run`` cancels it, the workers stop, and the report
+    of what was fetched until then is printed all the same.  Returns the exit status:
+    0, or :data:`INTERRUPTED` after Ctrl-C.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m asyncio_tutorial.crawler",
+        description="Crawl a website concurrently, politely, and report what was found.",
+    )
+    parser.add_argument("url", nargs="?", help="where to start, e.g. http://127.0.0.1:8000/")
+    parser.add_argument(
+        "--demo", action="store_true", help="serve the course's site and crawl it (no URL)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=20, help="the most requests at once (default: 20)"
+    )
+    args = parser.parse_args(argv)
+    if (args.url is None) != args.demo:
+        parser.error("give the URL to start from, or --demo")
+    crawl = Crawl()
+    status = 0
+    try:
+        asyncio.run(_run(args.url, args.workers, crawl))
+    except KeyboardInterrupt:
+        status = INTERRUPTED
+    print(crawl.report(), flush=True)
+    return status
+
+
+async def _run(url: str | None, workers: int, crawl: Crawl) -> None:
+    if url is not None:
+        await _crawl(url, workers, crawl)
+        return
+    async with local_site(site_pages()) as site:
+        await _crawl(site.url_for("/"), workers, crawl)
+
+
+async def _crawl(url: str, workers: int, crawl: Crawl) -> None:
+    print(f"crawling {url} with {workers} workers (Ctrl-C stops, keeping the pages)", flush=True)
+    crawl.began = time.monotonic()
+    try:
+        async with ProgressBar(crawl):
+            await crawl_site(url, crawl, workers=workers)
+    except asyncio.CancelledError:
+        print("interrupted: the workers have stopped; this is what they fetched", flush=True)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
