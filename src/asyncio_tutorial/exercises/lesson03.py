@@ -37,7 +37,7 @@ from asyncio_tutorial.exercises.diagnose import (
     seconds,
 )
 from asyncio_tutorial.exercises.runner import Outcome, run_coroutine
-from asyncio_tutorial.exercises.scenario import Concurrency, Ending, watch
+from asyncio_tutorial.exercises.scenario import Concurrency, Ending, watch_answer
 
 TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
 
@@ -53,23 +53,8 @@ def _watched(
     note_end: Callable[[], None] | None = None,
     **cancel: float,
 ) -> tuple[Outcome, Ending]:
-    """Run ``start()`` as a task under the time limit; how it ended (see :func:`watch`).
-
-    ``note_end()`` runs once the task has ended, before the runner cleans up after it.
-    A coroutine returned unawaited is closed and noted for ``common_mistakes``.
-    """
-    ending = Ending()
-
-    async def scenario() -> None:
-        await watch(start, ending, **cancel)
-        if note_end is not None:
-            note_end()
-
-    outcome = run_coroutine(scenario, TIME_LIMIT)
-    if inspect.iscoroutine(ending.value):
-        outcome.returned_coroutines.append(ending.value.__name__)
-        ending.value.close()
-    return outcome, ending
+    """Run ``start()`` as a task under this lesson's time limit (see ``watch_answer``)."""
+    return watch_answer(start, TIME_LIMIT, note_end, **cancel)
 
 
 def _describe_value(value: Any) -> str:

@@ -388,12 +388,14 @@ def _close_returned_coroutines(outcome: Outcome) -> None:
     A coroutine in the result means an ``await`` was forgotten.  Closing it now keeps
     Python from warning "coroutine ... was never awaited" later, in some other cell.
     """
-    for coroutine in _coroutines_in(outcome.value, depth=3):
+    for coroutine in coroutines_in(outcome.value, depth=3):
         outcome.returned_coroutines.append(coroutine.__name__)
         coroutine.close()
 
 
-def _coroutines_in(value: Any, depth: int) -> list[Any]:
+def coroutines_in(value: Any, depth: int) -> list[Any]:
+    """Coroutine objects in ``value``, or in the lists, tuples, sets and dicts it holds
+    (``depth`` levels down): what a forgotten ``await`` leaves in a result."""
     if inspect.iscoroutine(value):
         return [value]
     if depth == 0:
@@ -404,7 +406,7 @@ def _coroutines_in(value: Any, depth: int) -> list[Any]:
         items = list(value)
     else:
         return []
-    return [c for item in items for c in _coroutines_in(item, depth - 1)]
+    return [c for item in items for c in coroutines_in(item, depth - 1)]
 
 
 def _task_name(task: asyncio.Task[Any]) -> str:

@@ -30,10 +30,11 @@ import contextlib
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asyncio_tutorial.exercises.core import Result, wrong
+from asyncio_tutorial.exercises.runner import Outcome, coroutines_in, run_coroutine
 
 
 class Concurrency:
@@ -95,6 +96,8 @@ class Ending:
     """Seconds from starting the task until it ended."""
     cancel_requests: int = 0
     """How many times the scenario called ``cancel()`` on it."""
+    returned_coroutines: list[str] = field(default_factory=list)
+    """Coroutine objects found in what it returned (a forgotten ``await``), now closed."""
 
     def describe(self) -> str:
         """``"returned 42"``, ``"raised ValueError: bad"`` or ``"ended cancelled"``."""
@@ -151,6 +154,37 @@ async def watch(
         if isinstance(ending.error, NotImplementedError):
             raise ending.error
         ending.value = None if ending.error is not None else task.result()
+        # A coroutine in the result means an await was forgotten.  Close it now, or
+        # Python warns "never awaited" later, in whatever cell the learner runs next.
+        for coroutine in coroutines_in(ending.value, depth=3):
+            ending.returned_coroutines.append(coroutine.__name__)
+            coroutine.close()
+
+
+def watch_answer(
+    start: Callable[[], Awaitable[Any]],
+    time_limit: float,
+    note_end: Callable[[], None] | None = None,
+    **cancel: float,
+) -> tuple[Outcome, Ending]:
+    """Run :func:`watch` on the runner, under ``time_limit``: what happened, and how it ended.
+
+    ``cancel`` takes :func:`watch`'s ``cancel_after``, ``cancel_again_after`` and
+    ``give_up_after``.  ``note_end()`` runs once the task has ended, before the runner
+    cleans up after it (to record the state of the checker's fakes at that moment).  A
+    coroutine the answer returned unawaited is reported in the outcome, where
+    ``common_mistakes`` names it as a forgotten ``await``.
+    """
+    ending = Ending()
+
+    async def scenario() -> None:
+        await watch(start, ending, **cancel)
+        if note_end is not None:
+            note_end()
+
+    outcome = run_coroutine(scenario, time_limit)
+    outcome.returned_coroutines.extend(ending.returned_coroutines)
+    return outcome, ending
 
 
 # --- Threads and the event loop (lesson 04 on) ------------------------------------------
@@ -290,6 +324,7 @@ def loop_reported(errors: list[str], name: str) -> bool:
     ``loop_errors``): ``"InvalidStateError"`` means a future was completed twice, or
     completed after it was cancelled."""
     return any(name in report for report in errors)
+
 
 # --- Where a task is stuck (lesson 06 on) ------------------------------------------------
 
