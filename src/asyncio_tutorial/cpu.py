@@ -38,6 +38,9 @@ CALIBRATION_SECONDS = 0.1
 SAMPLES = 5
 """How many samples the calibration takes; the fastest one counts."""
 
+MIN_OBSERVATION = 0.02
+"""A computation at least this long (CPU seconds) is timed precisely enough to count."""
+
 _rate: float | None = None
 
 
@@ -45,17 +48,33 @@ def crunch(units: int) -> int:
     """Compute for ``units`` work units and return a checksum of the computation.
 
     Pure computation: no waiting, no I/O, no memory to speak of.  The checksum depends
-    only on ``units``, so results can be compared wherever they were computed.
+    only on ``units``, so results can be compared wherever they were computed.  Each call
+    long enough to time also refines this process's measure of the machine's speed
+    (see :func:`units_per_second`).
     """
+    started = time.thread_time()
     value = 1
     for _ in range(units):
         for _ in range(UNIT_STEPS):
             value = (value * 1_103_515_245 + 12_345) & 0x7FFF_FFFF
+    _observe(units, time.thread_time() - started)
     return value
 
 
+def _observe(units: int, spent: float) -> None:
+    """Keep the fastest speed seen: other programs slow computing down, never up."""
+    global _rate
+    if _rate is not None and spent >= MIN_OBSERVATION:
+        _rate = max(_rate, units / spent)
+
+
 def units_per_second() -> float:
-    """How many work units this machine computes per second of CPU time (measured once)."""
+    """How many work units this machine computes per second of CPU time.
+
+    Measured the first time it is needed (:func:`_measure_rate`), then raised whenever
+    a longer computation in this process runs faster than that: the first measurement
+    may have been slowed down by other programs, a later one never makes it slower.
+    """
     global _rate
     if _rate is None:
         _rate = _measure_rate()
