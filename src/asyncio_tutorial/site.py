@@ -156,15 +156,16 @@ def describe(pages: dict[str, Page]) -> str:
 def practice_pages(articles: int = 24, *, awkward: bool = True) -> dict[str, Page]:
     """A small site in the same style, for checking a crawler: ``articles`` of 0.1 s.
 
-    The front page links to every article; each article links to the next two (pages
-    already linked: a crawler must not fetch them again).  With ``awkward``, the front
-    page also links to a page that fails (500), one that never answers, a flaky one
-    (503 twice), one that has moved and one that does not exist.
+    The front page links to every article; each article links to the next one and the
+    one seven further on (pages already linked: a crawler must not fetch them again).
+    With ``awkward``, the front page also links to a page that fails (500), one that
+    never answers, a flaky one (503 twice), one that has moved and one that does not
+    exist.
     """
     front = [f"/article/{n}" for n in range(1, articles + 1)]
     pages: dict[str, Page] = {}
     for n in range(1, articles + 1):
-        links = (_article(n + 1, articles), _article(n + 2, articles), "/")
+        links = (_article(n + 1, articles), _article(n + 7, articles), "/")
         pages[f"/article/{n}"] = Page(f"article {n}", links=links, delay=DELAY)
     if awkward:
         front += ["/error/1", "/stuck/1", "/flaky/1", "/old/1", "/missing/1"]
