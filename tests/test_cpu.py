@@ -1,0 +1,152 @@
+"""Calibrated CPU work (``cpu``) and the speedup table (``speedups``) of lesson 07."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+
+from asyncio_tutorial import cpu
+from asyncio_tutorial.speedups import BASELINE, FREE_CORES, ONE_CORE, Row, Speedups, overlap
+
+
+def test_crunch_gives_the_same_checksum_for_the_same_units() -> None:
+    assert cpu.crunch(3) == cpu.crunch(3) != cpu.crunch(4)
+
+
+def test_units_for_scales_with_the_seconds_asked_for() -> None:
+    assert cpu.units_for(0.2) >= 1
+    assert cpu.units_for(0.4) == pytest.approx(2 * cpu.units_for(0.2), rel=0.05, abs=1)
+
+
+def test_calibrated_work_takes_about_the_time_asked_for() -> None:
+    # Other programs can only slow it down, and the rate is the fastest seen: never
+    # much sooner than asked.  (Later is allowed: the machine may be busy.)
+    units = cpu.units_for(0.1)
+    started = time.thread_time()
+    cpu.crunch(units)
+    assert time.thread_time() - started > 0.06
+
+
+def test_compute_for_computes_until_the_time_is_up() -> None:
+    started = time.perf_counter()
+    units = cpu.compute_for(0.1)
+    assert 0.1 <= time.perf_counter() - started < 0.3
+    assert units > 0
+
+
+def test_timed_crunch_reports_its_own_cpu_time() -> None:
+    units = cpu.units_for(0.05)
+    checksum, seconds = cpu.timed_crunch(units)
+    assert checksum == cpu.crunch(units)
+    assert 0.02 < seconds < 1.0
+
+
+def test_worker_errors_are_collected_in_a_file_not_printed() -> None:
+    errors = cpu.WorkerErrors()
+    try:
+        with ProcessPoolExecutor(1, initializer=errors.capture) as pool:
+            # A worker that cannot unpickle its job dies with a traceback on stderr.
+            with pytest.raises(BrokenProcessPool):
+                pool.submit(_Unpicklable(), 1).result()
+        assert errors.kind() in ("AttributeError", "RuntimeError", "TypeError", "PicklingError")
+        assert "Traceback" in errors.text()
+    finally:
+        errors.remove()
+
+
+class _Unpicklable:
+    """Pickles, but cannot be unpickled: the worker fails the way a notebook function does."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_fail, ())
+
+    def __call__(self, n: int) -> int:  # pragma: no cover
+        return n
+
+
+def _fail() -> None:
+    raise AttributeError("Can't get attribute 'square' on <module '__main__'>")
+
+
+def test_warm_up_starts_every_worker() -> None:
+    with ProcessPoolExecutor(2) as pool:
+        cpu.warm_up(pool, workers=2)
+        assert len(pool._processes) == 2  # the pool's own record of its workers
+
+
+# --- the speedup table -----------------------------------------------------------------
+
+
+def table_of(*rows: Row) -> Speedups:
+    table = Speedups()
+    table.rows.extend(rows)
+    return table
+
+
+def test_a_row_within_its_claim_prints_the_claim_the_same_on_every_run() -> None:
+    idle = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.82, cpu=0.81),
+        Row("CPU", "4 threads", ONE_CORE, wall=0.85, cpu=0.84),
+        Row("CPU", "2 processes", FREE_CORES, wall=0.43, cpu=0.84),
+    )
+    busy = table_of(  # one core kept busy by another program: the workers got ~1.1 cores
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.9, cpu=0.86),
+        Row("CPU", "4 threads", ONE_CORE, wall=0.95, cpu=0.86),
+        Row("CPU", "2 processes", FREE_CORES, wall=0.78, cpu=0.86),
+    )
+    assert idle.table() == busy.table()
+    assert "✗" not in idle.table()
+    assert idle.cells(idle.rows[2]) == ("0.8 s ÷ n", "×n", "n")
+
+
+def test_a_row_outside_its_claim_prints_its_real_figures() -> None:
+    # Threads that were twice as fast as one after another: not what the GIL allows.
+    table = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8),
+        Row("CPU", "4 threads", ONE_CORE, wall=0.4, cpu=0.8),
+    )
+    took, speedup, cores = table.cells(table.rows[1])
+    assert "✗" in took and speedup == "×2.00 ✗" and cores == "2.00 ✗"
+
+
+def test_processes_that_lose_their_speedup_to_overhead_are_caught() -> None:
+    # Two cores busy, but no faster: the computing went somewhere other than the work.
+    table = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8),
+        Row("CPU", "2 processes", FREE_CORES, wall=0.8, cpu=1.6),
+    )
+    assert "✗" in table.cells(table.rows[1])[1]
+
+
+def test_waiting_rows_are_checked_against_the_baseline_divided_by_the_waits() -> None:
+    table = table_of(
+        Row("I/O", "one after another", BASELINE, 1.0, wall=1.0, cpu=0.001),
+        Row("I/O", "asyncio", overlap(5), wall=0.201, cpu=0.0),
+        Row("I/O", "too slow", overlap(5), wall=0.5, cpu=0.0),
+    )
+    assert table.cells(table.rows[1]) == ("0.2 s", "×5", "0.0")
+    assert "✗" in table.cells(table.rows[2])[0]
+
+
+def test_measure_keeps_the_fastest_of_its_runs_and_adds_the_workers_cpu() -> None:
+    table = Speedups()
+    delays = iter([0.15, 0.05, 0.1])
+
+    async def run() -> float:
+        await asyncio.sleep(next(delays))
+        return 0.5  # CPU seconds "reported by workers"
+
+    asyncio.run(table.measure("I/O", "waits", run, expect=BASELINE, seconds=0.05, repeat=3))
+    (row,) = table.rows
+    assert 0.05 <= row.wall < 0.1
+    assert row.cpu >= 0.5
+    assert table.raw().startswith("I/O, waits: 0.0") and "cores busy" in table.raw()
+
+
+def test_a_baseline_must_say_how_long_it_takes() -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        asyncio.run(Speedups().measure("I/O", "waits", lambda: None, expect=BASELINE))
