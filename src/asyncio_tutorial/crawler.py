@@ -357,6 +357,29 @@ async def crawl_site(start: str, crawl: Crawl, *, workers: int = 20, retry: Retr
             await asyncio.wait(tasks)
 
 
+# --- Two simpler pieces, for the exercises ----------------------------------------------------
+
+
+async def fetch_once(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    """One GET request, as it comes: ``(status, text)``.  No timeout, no retry."""
+    async with session.get(url) as response:
+        return response.status, await response.text()
+
+
+async def fetch_page(
+    session: aiohttp.ClientSession, url: str, retry: Retry = RETRY
+) -> tuple[str, list[str]]:
+    """``(text, links)`` of a page, its links as full addresses, with timeouts and retries.
+
+    Raises :class:`Failed` when the page could not be fetched (a 404 included);
+    ``failure.cause`` says why.
+    """
+    status, text, _ = await fetch_with_retries(session, url, retry, Crawl())
+    if status >= 400:
+        raise Failed(f"HTTP {status}")
+    return text, [urljoin(url, link) for link in LINK.findall(text)]
+
+
 # --- Watching it: the progress bar ------------------------------------------------------------
 
 

@@ -178,6 +178,32 @@ def practice_pages(articles: int = 24, *, awkward: bool = True) -> dict[str, Pag
     return pages
 
 
+def retry_pages() -> dict[str, Page]:
+    """For checking a retry policy: pages that answer, fail, hang, or fail twice first.
+
+    The failures answer at once, so that the pauses a client makes between requests are
+    its own waits, as the server measures them (:class:`RequestLog`).
+    """
+    pages = {
+        "/ok": Page("ok", delay=DELAY),
+        "/missing": Page(status=404, delay=DELAY),
+        "/error": Page(status=500),
+        "/stuck": Page(hang=True),
+    }
+    pages.update({f"/flaky/{n}": Page(f"flaky {n}", fail_first=2) for n in range(1, 5)})
+    return pages
+
+
+def worker_pages() -> dict[str, Page]:
+    """For checking a worker: 16 articles, one page that fails (500), one missing (404)."""
+    pages = practice_pages(16, awkward=False)
+    front = pages["/"]
+    pages["/"] = Page(front.body, links=(*front.links, "/error/1", "/missing/1"), delay=DELAY)
+    pages["/error/1"] = Page(status=500, delay=DELAY)
+    pages["/missing/1"] = Page(status=404, delay=DELAY)
+    return pages
+
+
 class RequestLog(Traffic):
     """:class:`~asyncio_tutorial.servers.Traffic` that also notes when each request came.
 
@@ -211,12 +237,11 @@ async def serve() -> None:
     The port is a free one the system picks; the first line printed gives the address.
     """
     pages = site_pages()
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with local_site(pages) as site:
         print(f"serving {len(pages)} pages at {site.url}/ (Ctrl-C to stop)", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            loop.add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
 
 
