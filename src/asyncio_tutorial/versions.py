@@ -288,3 +288,28 @@ _add(
         before="python -m asyncio ignores the extra words and starts the asyncio REPL",
     )
 )
+
+# --- Lesson 05: asynchronous I/O --------------------------------------------------------
+
+_add(
+    Change(
+        "Server.wait_closed waits for connections",
+        since=(3, 12, 0),
+        summary="after server.close(), await server.wait_closed() waits until every "
+        "connection the server accepted has ended",
+        source="asyncio-eventloop docs 3.13, Server.wait_closed: 'Changed in version 3.12'; "
+        "changelog 3.12.0a3 and 3.13.0a2, gh-79033; measured: 3.11.7 returns at once, "
+        "3.12.1, 3.13.0 and 3.15.2 wait",
+        before="it returns as soon as the server is closed, even with connections still open",
+    )
+)
+_add(
+    Change(
+        "Server.close_clients",
+        since=(3, 13, 0),
+        summary="server.close_clients() and server.abort_clients() close the connections "
+        "a server has accepted",
+        source="What's New in Python 3.13, asyncio, gh-113538",
+        before="the server closes each connection's writer itself, so it keeps them",
+    )
+)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -359,3 +360,18 @@ def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[a
     e.g. ``"Queue.get"``: workers waiting for an item that will never come."""
     tasks = asyncio.all_tasks() if tasks is None else tasks
     return [task for task in tasks if not task.done() and name in suspended_in(task)]
+
+
+def run_after_collecting(
+    make_awaitable: Callable[[], Awaitable[Any]], time_limit: float
+) -> Outcome:
+    """``run_coroutine``, after a full garbage collection.
+
+    Python collects garbage when it sees fit, on whichever thread is allocating.  In a
+    big process (a test run, a kernel that has run many cells) a full collection takes
+    a tenth of a second, and if it lands on the answer's thread the loop looks busy:
+    a right answer would be told that it blocked the loop.  Collecting just before the
+    answer starts makes that very unlikely.
+    """
+    gc.collect()
+    return run_coroutine(make_awaitable, time_limit)
