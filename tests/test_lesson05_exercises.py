@@ -8,8 +8,12 @@ lessons at once, from the notebooks themselves, in ``test_exercise_answers.py``.
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 import socket
 import subprocess
+import threading
+import time
 import urllib.request
 from typing import Any
 
@@ -320,3 +324,26 @@ def test_a_requests_client_is_named_by_what_the_server_saw() -> None:
 
     result = ex3.evaluate(fetch_all_with_requests)
     assert result.mistake == "blocking_client" and "requests" in result.message
+
+
+# --- nothing left behind ---------------------------------------------------------------------
+
+
+def test_failed_answers_leave_no_server_thread_or_socket_behind() -> None:
+    def open_fds() -> set[int]:
+        gc.collect()
+        return set(os.listdir("/proc/self/fd"))
+
+    def course_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "course-server" or t.daemon]
+
+    fds_before, threads_before = open_fds(), set(course_threads())
+    ex1.evaluate(ask_left_open)
+    ex1.evaluate(ask_without_newline)  # a hang: stopped at the time limit
+    ex3.evaluate(fetch_all_with_urllib)  # blocked in a socket call until the server stopped
+    ex3.evaluate(fetch_all_session_left_open)
+    deadline = time.monotonic() + 5
+    while set(course_threads()) - threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(course_threads()) - threads_before == set()
+    assert open_fds() == fds_before
