@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -150,3 +151,19 @@ def test_measure_keeps_the_fastest_of_its_runs_and_adds_the_workers_cpu() -> Non
 def test_a_baseline_must_say_how_long_it_takes() -> None:
     with pytest.raises(ValueError, match="seconds"):
         asyncio.run(Speedups().measure("I/O", "waits", lambda: None, expect=BASELINE))
+
+
+def test_compare_runs_the_ways_in_rounds_and_keeps_each_ways_fastest() -> None:
+    table, order = Speedups(), []
+
+    def way(name: str) -> Callable[[], None]:
+        def run() -> None:
+            order.append(name)
+
+        return run
+
+    ways = [("a", way("a"), BASELINE), ("b", way("b"), ONE_CORE)]
+    asyncio.run(table.compare("CPU", ways, seconds=0.0, repeat=2))
+    assert order == ["a", "b", "a", "b"]
+    assert [row.way for row in table.rows] == ["a", "b"]
+    assert table.rows[0].seconds == 0.0 and table.rows[1].expect == ONE_CORE

@@ -36,7 +36,8 @@ it: about 2 on an idle 2-core machine, nearer 1 when another program keeps a cor
 
 Computing is timed as the best of a few runs (``repeat``), as ``timeit`` does: other
 programs only ever slow a run down, so the fastest run is the best estimate of what
-the work itself costs.
+the work itself costs.  :meth:`Speedups.compare` runs the ways of one workload in
+rounds, so that each way meets the same interference.
 """
 
 from __future__ import annotations
@@ -119,16 +120,44 @@ class Speedups:
         best: Row | None = None
         for _ in range(repeat):
             row = Row(workload, way, expect, seconds or 0.0)
-            wall, cpu = time.perf_counter(), time.process_time()
-            result = run()
-            if inspect.isawaitable(result):
-                result = await result
-            row.wall = time.perf_counter() - wall
-            row.cpu = time.process_time() - cpu + (result if isinstance(result, float) else 0.0)
+            await self._run(row, run)
             if best is None or row.wall < best.wall:
                 best = row
         if best is not None:
             self.rows.append(best)
+
+    async def compare(
+        self,
+        workload: str,
+        ways: list[tuple[str, Callable[[], Any], str]],
+        *,
+        seconds: float,
+        repeat: int = 3,
+    ) -> None:
+        """Measure several ways of running one workload, in ``repeat`` rounds.
+
+        ``ways`` is a list of ``(way, run, expect)``, the baseline first (it should take
+        ``seconds``).  Each round runs every way once, one after the other, and each way
+        keeps its fastest run: a burst of work by other programs then slows down one
+        round of every way alike, instead of all the runs of one way.
+        """
+        best: dict[str, Row] = {}
+        for _ in range(repeat):
+            for way, run, expect in ways:
+                row = Row(workload, way, expect, seconds if expect == BASELINE else 0.0)
+                await self._run(row, run)
+                if way not in best or row.wall < best[way].wall:
+                    best[way] = row
+        self.rows.extend(best[way] for way, _, _ in ways)
+
+    @staticmethod
+    async def _run(row: Row, run: Callable[[], Any]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        if inspect.isawaitable(result):
+            result = await result
+        row.wall = time.perf_counter() - wall
+        row.cpu = time.process_time() - cpu + (result if isinstance(result, float) else 0.0)
 
     def baseline(self, row: Row) -> Row:
         """The baseline row of ``row``'s workload."""
