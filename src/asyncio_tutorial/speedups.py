@@ -189,9 +189,8 @@ class Speedups:
             if abs(speedup / gain - 1) <= SPEEDUP_TOLERANCE:
                 if row.expect == FREE_CORES:
                     return f"{base.seconds:.1f} s ÷ n", "×n", "n"
-                slowest = base.seconds * (1 - EARLY_TOLERANCE)
-                if cores <= 1.05 and row.wall >= slowest:
-                    return f"{base.seconds:.1f} s or more", "none", "1.0 at most"
+                if cores <= 1.05 and _within(row.wall, base.seconds, EARLY_TOLERANCE):
+                    return f"{base.seconds:.1f} s", "none", "1.0 at most"
         return f"{row.wall:.2f} s ✗", f"×{speedup:.2f} ✗", f"{cores:.2f} ✗"
 
     def show(self) -> None:
