@@ -313,3 +313,17 @@ _add(
         before="the server closes each connection's writer itself, so it keeps them",
     )
 )
+
+# --- Lesson 09: async iterators and context managers ------------------------------------
+
+_add(
+    Change(
+        "async generator methods warn when never awaited",
+        since=(3, 13, 0),
+        summary="an async generator's aclose(), asend() or athrow() that is never awaited "
+        "gives RuntimeWarning: coroutine method 'aclose' of ... was never awaited",
+        source="changelog 3.13.0a1, gh-89091; measured: silent on 3.11.7 and 3.12.1, warns "
+        "on 3.13.0, 3.13.18, 3.14.10 and 3.15.2",
+        before="a forgotten `await` on aclose() passes silently, and the generator stays open",
+    )
+)
