@@ -389,7 +389,7 @@ class ProgressBar:
         async with ProgressBar(crawl):
             await crawl_site(url, crawl)
 
-    prints, when the block ends, ``pages: 100%|████████████████████| 320/320``.
+    prints, when the block ends, ``pages: 100%|████████████████████| 325/325``.
 
     The bar is tqdm's, updated every ``interval`` seconds from ``crawl`` (pages dealt
     with, out of the addresses found so far).  Where it is drawn while the crawl runs
@@ -407,6 +407,8 @@ class ProgressBar:
 
     The final line shows how many addresses were dealt with, out of how many found:
     the same on every run, unlike the rate and the elapsed time, which it leaves out.
+    Like a timeline's chart, it carries no timing stamp in a lesson: it sums up the
+    whole crawl rather than marking a moment.
     """
 
     FINAL_FORMAT = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt}"

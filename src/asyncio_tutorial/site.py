@@ -190,7 +190,7 @@ def retry_pages() -> dict[str, Page]:
         "/error": Page(status=500),
         "/stuck": Page(hang=True),
     }
-    pages.update({f"/flaky/{n}": Page(f"flaky {n}", fail_first=2) for n in range(1, 5)})
+    pages.update({f"/flaky/{n}": Page(f"flaky {n}", fail_first=2) for n in range(1, 9)})
     return pages
 
 

@@ -114,6 +114,7 @@ def _mistakes(outcome: Outcome, call: str, exercise: Exercise) -> Result | None:
 # --- Exercise 1: fetch_with_retries ---------------------------------------------------------
 
 TRIES, TIMEOUT = 3, 0.3
+FLAKY = 8  # pages that fail twice, asked for at once: do their retries come back together?
 
 
 def check_fetch_with_retries(fetch_with_retries: Any) -> Result:
@@ -212,17 +213,20 @@ def _gave_up(outcome: Outcome, call: str, asked: int, cause: str) -> Result | No
 
 
 def _retry_backs_off(fetch_with_retries: Any, site: Site) -> Result | None:
-    paths = [f"/flaky/{n}" for n in range(1, 5)]
-    call = "fetch_with_retries(session, ...) on four pages that answer 503 twice, all at once"
+    paths = [f"/flaky/{n}" for n in range(1, FLAKY + 1)]
+    call = f"fetch_with_retries(session, ...) on {FLAKY} pages that answer 503 twice, at once"
 
-    async def four(session: aiohttp.ClientSession) -> list[Any]:
+    async def all_at_once(session: aiohttp.ClientSession) -> list[Any]:
         return await asyncio.gather(*(fetch_with_retries(session, site.url_for(p)) for p in paths))
 
-    outcome = run_coroutine(lambda: _with_session(four), TIME_LIMIT)
+    outcome = run_coroutine(lambda: _with_session(all_at_once), TIME_LIMIT)
     problem = _mistakes(outcome, call, ex1)
     if problem:
         return problem
-    if isinstance(outcome.value, list) and [tuple(v)[:1] for v in outcome.value] != [(200,)] * 4:
+    if (
+        isinstance(outcome.value, list)
+        and [tuple(v)[:1] for v in outcome.value] != [(200,)] * FLAKY
+    ):
         return wrong(
             "wrong_value", f"{call} returned {outcome.value!r}; each should be (200, 'flaky N')."
         )
@@ -246,10 +250,12 @@ def _retry_backs_off(fetch_with_retries: Any, site: Site) -> Result | None:
             f"{call}: waits of up to {max(firsts):.2f} s then {max(seconds):.2f} s; they should "
             "be 0.1 s then 0.2 s, plus a random extra of up to as much again.",
         )
-    if max(firsts) - min(firsts) < 0.005 and max(seconds) - min(seconds) < 0.005:
+    # Measured on the server, a wait is a few milliseconds off, more on a busy machine;
+    # random extras of up to 0.1 s and 0.2 s almost never fall this close together.
+    if max(firsts) - min(firsts) < 0.02 and max(seconds) - min(seconds) < 0.02:
         return wrong(
             "no_jitter",
-            f"{call}: all four came back at the same moments, {firsts[0]:.2f} s then "
+            f"{call}: all {FLAKY} came back at the same moments, {firsts[0]:.2f} s then "
             f"{seconds[0]:.2f} s after their 503s. Clients that fail together then retry "
             "together. Add a random extra: `backoff + random.uniform(0, backoff)`.",
         )
