@@ -436,6 +436,7 @@ class ProgressBar:
         self._bar = _Bar(
             total=max(len(self.crawl.seen), 1),
             desc=self.desc,
+            unit=" pages",
             file=self._screen.stream,
             disable=self._screen.stream is None,
             leave=False,
@@ -510,6 +511,8 @@ def _notebook_shell() -> Any:
 
 class _NotebookLine:
     """A file-like object for tqdm that shows each redraw in one notebook output."""
+
+    encoding = "utf-8"  # a notebook shows tqdm's Unicode blocks, not its ASCII fallback
 
     def __init__(self) -> None:
         from IPython.display import display
