@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -303,9 +304,22 @@ async def failure_ignored(queue: asyncio.Queue[str], session: Any, crawl: Crawl)
             queue.task_done()
 
 
+async def fetched_with_urllib(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            with urllib.request.urlopen(url) as response:  # blocks the loop
+                crawl.pages[url] = response.read().decode()
+        except OSError as error:
+            crawl.failures[url] = str(error)
+        finally:
+            queue.task_done()
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
+        (fetched_with_urllib, "blocking"),
         (no_dedup, "revisited"),
         (seen_when_fetched, "revisited"),
         (task_done_skipped_on_failure, "task_done_missing"),

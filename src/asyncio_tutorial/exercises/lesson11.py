@@ -30,7 +30,7 @@ from asyncio_tutorial.crawler import Crawl, Failed, Retry, fetch_once  # noqa: F
 from asyncio_tutorial.exercises.core import Exercise, Result, correct, wrong
 from asyncio_tutorial.exercises.diagnose import common_mistakes, expect_coroutine_function, raised
 from asyncio_tutorial.exercises.runner import Outcome, run_coroutine
-from asyncio_tutorial.exercises.scenario import Ending, watch
+from asyncio_tutorial.exercises.scenario import Ending, blocking_client, watch
 from asyncio_tutorial.servers import Page, Site, in_thread, local_site
 from asyncio_tutorial.site import RequestLog, retry_pages, worker_pages
 
@@ -331,9 +331,18 @@ async def _run_workers(worker: Any, start: str, run: _Run) -> None:
             raise error
 
 
-def _judge_politeness(site: Site, call: str, bound: int) -> Result | None:
-    """Too many requests at once, or a page asked for twice, counted by the server."""
+def _judge_politeness(site: Site, call: str, bound: int, answer: Any) -> Result | None:
+    """A blocking client, too many requests at once, a page asked for twice: as the server
+    saw them."""
     log = _log(site)
+    client = blocking_client(answer, log.clients) if set(log.clients) - {"aiohttp"} else None
+    if client:
+        return wrong(
+            "blocking",
+            f"{call} fetched pages with {client}, which blocks the event loop for the whole "
+            "request: no other worker can run meanwhile. Use the session you are given "
+            "(`await fetch_page(session, url)`).",
+        )
     if log.peak > bound:
         return wrong(
             "unbounded",
@@ -379,7 +388,7 @@ def check_worker(worker: Any) -> Result:
     with _serve(worker_pages()) as site:
         run = _Run()
         outcome = run_coroutine(lambda: _run_workers(worker, site.url_for("/"), run), TIME_LIMIT)
-        problem = _mistakes(outcome, call, ex2) or _judge_politeness(site, call, WORKERS)
+        problem = _mistakes(outcome, call, ex2) or _judge_politeness(site, call, WORKERS, worker)
         problem = problem or _judge_worker(run, call) or _judge_notes(run, site, call)
     return problem or correct(
         f"{call} fetched all {len(run.crawl.pages)} pages, each once, never more than "
@@ -474,7 +483,7 @@ def _crawl_completes(crawl_site: Any, site: Site) -> Result | None:
             "Cancel them once queue.join() has returned, and wait until they have stopped: "
             "`await asyncio.wait(tasks)`.",
         )
-    problem = _mistakes(outcome, call, ex3) or _judge_politeness(site, call, 3)
+    problem = _mistakes(outcome, call, ex3) or _judge_politeness(site, call, 3, crawl_site)
     problem = problem or _judge_notes(run, site, call)
     if problem:
         return problem
