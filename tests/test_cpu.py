@@ -101,7 +101,8 @@ def test_a_row_within_its_claim_prints_the_claim_the_same_on_every_run() -> None
     )
     assert idle.table() == busy.table()
     assert "✗" not in idle.table()
-    assert idle.cells(idle.rows[2]) == ("0.8 s ÷ n", "×n", "n")
+    assert idle.cells(idle.rows[0]) == ("T", "×1", "1.0 at most")
+    assert idle.cells(idle.rows[2]) == ("T ÷ n", "×n", "n")
 
 
 def test_a_row_outside_its_claim_prints_its_real_figures() -> None:
