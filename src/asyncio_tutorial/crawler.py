@@ -357,7 +357,7 @@ async def crawl_site(start: str, crawl: Crawl, *, workers: int = 20, retry: Retr
             await asyncio.wait(tasks)
 
 
-# --- Two simpler pieces, for the exercises ----------------------------------------------------
+# --- Simpler pieces, for the exercises ----------------------------------------------------
 
 
 async def fetch_once(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -378,6 +378,25 @@ async def fetch_page(
     if status >= 400:
         raise Failed(f"HTTP {status}")
     return text, [urljoin(url, link) for link in LINK.findall(text)]
+
+
+async def simple_worker(
+    queue: asyncio.Queue[str], session: aiohttp.ClientSession, crawl: Crawl, retry: Retry = RETRY
+) -> None:
+    """A worker over :func:`fetch_page`: the pages' texts and failures, no moves or counts."""
+    while True:
+        url = await queue.get()
+        try:
+            text, links = await fetch_page(session, url, retry)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
 
 
 # --- Watching it: the progress bar ------------------------------------------------------------

@@ -54,20 +54,8 @@ async def fetch_page(session: aiohttp.ClientSession, url: str) -> tuple[str, lis
 async def crawl_worker(
     queue: asyncio.Queue[str], session: aiohttp.ClientSession, crawl: Crawl
 ) -> None:
-    """A worker as exercise 2 asks for it: visit pages from ``queue`` until cancelled."""
-    while True:
-        url = await queue.get()
-        try:
-            text, links = await fetch_page(session, url)
-            crawl.pages[url] = text
-            for link in links:
-                if link not in crawl.seen:
-                    crawl.seen.add(link)
-                    queue.put_nowait(link)
-        except Failed as failure:
-            crawl.failures[url] = failure.cause
-        finally:
-            queue.task_done()
+    """A worker as exercise 2 asks for it, over :func:`fetch_page`: visit pages until cancelled."""
+    await crawler.simple_worker(queue, session, crawl, PRACTICE_RETRY)
 
 
 # --- Running an answer against a site ----------------------------------------------------
