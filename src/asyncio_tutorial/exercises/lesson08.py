@@ -1,17 +1,13 @@
 """Lesson 08's exercises: exception groups, stopping a group early, cleanup that survives
 cancellation, and a graceful shutdown.
 
-The workbook ``exercises/08-errors-and-cancellation.ipynb`` starts with::
-
-    from asyncio_tutorial.exercises.lesson08 import Connection, ask, ex1, ex2, ex3, ex4, load
-
-and ``load??``, ``ask??`` and ``Connection??`` show how the pretend services behave.  The
-worked answers are in ``solutions/08-errors-and-cancellation.ipynb``.
-
-The checkers run each answer in a few scenarios (:mod:`.scenario`): a source that fails,
-two that fail at once, a bug that must not be hidden, a cancellation from outside, a
-second one during the cleanup.  They judge by what happened (which tasks were
-cancelled, whether the cleanup had finished when the answer ended), not by fine timing.
+The workbook imports ``Connection``, ``ask``, ``load`` and ``ex1`` to ``ex4`` from here
+(``load??`` and the others show how the pretend services behave); the worked answers are
+in ``solutions/08-errors-and-cancellation.ipynb``.  Each checker runs the answer in a few
+scenarios (:mod:`.scenario`): sources that fail, two at once, a bug that must not be
+hidden, a cancellation from outside and a second one during the cleanup.  It judges by
+what happened (which tasks were cancelled, whether the cleanup had finished when the
+answer ended), not by fine timing.
 """
 
 from __future__ import annotations
