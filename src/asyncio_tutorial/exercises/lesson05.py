@@ -146,14 +146,17 @@ ex1 = Exercise(
 # --- Exercise 2: watch a subprocess -----------------------------------------------------------
 
 CHILD = """\
-import sys, time
+import os, sys, time
 for step in (1, 2, 3):
     print(f"step {step}", flush=True)
-    time.sleep(0.2) if step < 3 else None
+    time.sleep(0.2)
+os.close(1)  # no more output; a moment later, the end
+time.sleep(0.2)
 sys.exit(3)
 """
 COMMAND = [sys.executable, "-S", "-c", CHILD]
-"""The program the checker watches: three lines, 0.2 s apart, then exit status 3."""
+"""The program the checker watches: three lines 0.2 s apart, its output closed, and 0.2 s
+later exit status 3 (so that an answer that does not wait for the end cannot see it)."""
 
 
 async def _watch_scenario(watch: Any, heard: list[tuple[float, Any]]) -> Any:

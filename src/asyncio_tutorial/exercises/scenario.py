@@ -372,6 +372,15 @@ def run_after_collecting(
     a tenth of a second, and if it lands on the answer's thread the loop looks busy:
     a right answer would be told that it blocked the loop.  Collecting just before the
     answer starts makes that very unlikely.
+
+    An answer that forgot an ``await`` and then used the coroutine as its result raises
+    ``AttributeError: 'coroutine' object has no attribute ...``, an error that keeps the
+    coroutine (as ``error.obj``).  It is closed here, so that it cannot warn "never
+    awaited" later, from wherever it happens to be collected.
     """
     gc.collect()
-    return run_coroutine(make_awaitable, time_limit)
+    outcome = run_coroutine(make_awaitable, time_limit)
+    kept = getattr(outcome.error, "obj", None)
+    if inspect.iscoroutine(kept):
+        kept.close()
+    return outcome
