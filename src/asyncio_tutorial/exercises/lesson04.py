@@ -32,13 +32,12 @@ from asyncio_tutorial.exercises.diagnose import (
     expect_coroutine_function,
     judge_duration,
 )
-from asyncio_tutorial.exercises.runner import Outcome
+from asyncio_tutorial.exercises.runner import Outcome, run_coroutine
 from asyncio_tutorial.exercises.scenario import (
     Concurrency,
     LoopThreadGuard,
     loop_reported,
     returned_future,
-    run_after_collecting,
 )
 
 TIME_LIMIT = 3.0
@@ -80,7 +79,7 @@ def check_delayed(delayed: Any) -> Result:
         )
     call = "delayed(0.2, 'ding')"
     report: dict[str, Any] = {}
-    outcome = run_after_collecting(partial(_delayed_scenario, delayed, report), TIME_LIMIT)
+    outcome = run_coroutine(partial(_delayed_scenario, delayed, report), TIME_LIMIT)
     problem = common_mistakes(
         outcome, call, name="delayed", hint_call="ex1.hint()", time_limit=TIME_LIMIT
     )
@@ -212,7 +211,7 @@ def check_first_reading(first_reading: Any) -> Result:
             if case == "gives up"
             else f"first_reading({case!r})"
         )
-        outcome = run_after_collecting(
+        outcome = run_coroutine(
             partial(_first_reading_scenario, first_reading, case, report), TIME_LIMIT
         )
         if outcome.timed_out and outcome.sleeps:
@@ -343,7 +342,7 @@ def check_run_job(run_job: Any) -> Result:
     _callback_errors = []
     guard_calls: list[str] = []
     call = "gather(run_job('backup'), run_job('report'))"
-    outcome = run_after_collecting(partial(_run_job_scenario, run_job, guard_calls), TIME_LIMIT)
+    outcome = run_coroutine(partial(_run_job_scenario, run_job, guard_calls), TIME_LIMIT)
     if _callback_errors and (outcome.timed_out or outcome.error is None):
         error = _callback_errors[0]
         return wrong(
@@ -438,9 +437,7 @@ def check_checksums(checksums: Any) -> Result:
     _checksum_calls.reset()
     _checksum_threads.clear()
     report: dict[str, Any] = {}
-    outcome = run_after_collecting(
-        partial(_checksums_scenario, checksums, names, report), TIME_LIMIT
-    )
+    outcome = run_coroutine(partial(_checksums_scenario, checksums, names, report), TIME_LIMIT)
     if isinstance(outcome.error, TypeError) and "await" in str(outcome.error):
         return wrong(
             "not_awaitable_future",

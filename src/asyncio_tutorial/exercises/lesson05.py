@@ -27,12 +27,11 @@ from asyncio_tutorial.exercises.diagnose import (
     expect_coroutine_function,
     judge_duration,
 )
-from asyncio_tutorial.exercises.runner import Outcome
+from asyncio_tutorial.exercises.runner import Outcome, run_coroutine
 from asyncio_tutorial.exercises.scenario import (
     blocking_client,
     judge_limit,
     names_used,
-    run_after_collecting,
 )
 from asyncio_tutorial.servers import Page, Traffic, in_thread, line_server, local_site
 
@@ -81,7 +80,7 @@ def check_ask(ask: Any) -> Result:
         return problem
     with in_thread(line_server) as server:
         call = f"ask(port, {QUESTIONS!r})"
-        outcome = run_after_collecting(partial(ask, server.port, list(QUESTIONS)), TIME_LIMIT)
+        outcome = run_coroutine(partial(ask, server.port, list(QUESTIONS)), TIME_LIMIT)
         closed = server.traffic.wait_settled(SETTLE)
         traffic, received = server.traffic, list(server.received)
     attempted = not isinstance(outcome.error, NotImplementedError)
@@ -176,7 +175,7 @@ def check_watch(watch: Any) -> Result:
         return problem
     heard: list[tuple[float, Any]] = []
     call = "watch(command, on_line)"
-    outcome = run_after_collecting(partial(_watch_scenario, watch, heard), TIME_LIMIT)
+    outcome = run_coroutine(partial(_watch_scenario, watch, heard), TIME_LIMIT)
     blocking_calls = {"subprocess", "Popen", "check_output"} & names_used(watch)
     if outcome.blocked and not outcome.sleeps and blocking_calls:
         if not isinstance(outcome.error, NotImplementedError):
@@ -284,7 +283,7 @@ def check_fetch_all(fetch_all: Any) -> Result:
     call = f"fetch_all(urls, limit={LIMIT}, timeout={TIMEOUT})"
     with in_thread(local_site, _site_pages()) as site:
         urls = [site.url_for(path) for path in paths]
-        outcome = run_after_collecting(partial(fetch_all, urls, LIMIT, TIMEOUT), TIME_LIMIT)
+        outcome = run_coroutine(partial(fetch_all, urls, LIMIT, TIMEOUT), TIME_LIMIT)
         closed = site.traffic.wait_settled(SETTLE)
         traffic = site.traffic
     if not isinstance(outcome.error, NotImplementedError):

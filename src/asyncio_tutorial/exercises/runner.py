@@ -206,6 +206,31 @@ async def _answer(
         await asyncio.wait(left, timeout=CLEANUP_GRACE)
 
 
+class _GarbageCollections:
+    """The seconds Python has spent collecting garbage since this module was loaded.
+
+    A full collection in a big process (a kernel that has run many cells, a test run)
+    takes a tenth of a second, stops every thread, and lands wherever Python sees fit.
+    Landing during an answer, it would look like an answer that blocked the loop, so
+    the loop watch leaves out the time spent collecting.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started:
+            self.seconds += time.perf_counter() - self._started
+            self._started = 0.0
+
+
+_collections = _GarbageCollections()
+
+
 class _LoopWatch:
     """Checks in on the loop every few milliseconds and records the longest delay.
 
@@ -214,26 +239,30 @@ class _LoopWatch:
     computation) the wake-up comes late by that long.  The thread's CPU time over the
     same stretch tells a busy loop (CPU time close to the delay) from a machine that
     was merely busy with other programs (this thread was not even running, so it used
-    no CPU time).
+    no CPU time).  Time Python spent collecting garbage meanwhile is not the answer's
+    doing, and is left out of both.
     """
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.wall = time.perf_counter()
         self.cpu = time.thread_time()
+        self.collecting = _collections.seconds
 
     async def run(self) -> None:
         while True:
             self.wall, self.cpu = time.perf_counter(), time.thread_time()
+            self.collecting = _collections.seconds
             await asyncio.sleep(WATCHDOG_INTERVAL)
             self.check_in()
 
     def check_in(self) -> None:
         """Record how late this moment is, compared with the watchdog's next wake-up."""
-        late = time.perf_counter() - self.wall - WATCHDOG_INTERVAL
+        collecting = _collections.seconds - self.collecting
+        late = time.perf_counter() - self.wall - WATCHDOG_INTERVAL - collecting
         if late > self.outcome.longest_stall:
             self.outcome.longest_stall = late
-            self.outcome.stall_cpu = time.thread_time() - self.cpu
+            self.outcome.stall_cpu = max(0.0, time.thread_time() - self.cpu - collecting)
 
     def responsive(self) -> bool:
         """Whether the loop has had a turn lately (callable from any thread)."""
@@ -387,10 +416,16 @@ def _close_returned_coroutines(outcome: Outcome) -> None:
 
     A coroutine in the result means an ``await`` was forgotten.  Closing it now keeps
     Python from warning "coroutine ... was never awaited" later, in some other cell.
+    An answer that used such a coroutine as its result raised
+    ``AttributeError: 'coroutine' object has no attribute ...``, an error that keeps the
+    coroutine (as ``error.obj``): it is closed too.
     """
     for coroutine in coroutines_in(outcome.value, depth=3):
         outcome.returned_coroutines.append(coroutine.__name__)
         coroutine.close()
+    kept = getattr(outcome.error, "obj", None)
+    if inspect.iscoroutine(kept):
+        kept.close()
 
 
 def coroutines_in(value: Any, depth: int) -> list[Any]:

@@ -10,14 +10,22 @@ return?  The pieces here answer those questions the same way in every lesson:
   what happened rather than by the clock alone: a machine busy with other programs
   makes everything late, but it cannot make two waits overlap;
 * :func:`watch` runs an awaitable as a task, optionally cancels it from outside after
-  a while (and again during its cleanup), waits for it to end and returns an
-  :class:`Ending`: returned, raised, or cancelled, and when.
+  a while (and again during its cleanup), waits for it to end and records an
+  :class:`Ending`: returned, raised, or cancelled, and when; :func:`watch_answer` does
+  that on the runner, under the time limit;
+* :class:`LoopThreadGuard` notices the loop being touched from another thread (a
+  callback API's thread that forgot ``call_soon_threadsafe``);
+* :func:`names_used` and :func:`blocking_client` tell which blocking client an answer
+  used (``urllib``, ``requests``, a plain ``socket``, ``time.sleep``), and
+  :func:`judge_limit` judges a concurrency limit by what a server counted;
+* :func:`returned_future` and :func:`loop_reported` name a future handed back instead
+  of its result, and an error the loop reported about a given task;
+* :func:`suspended_in` and :func:`waiting_in` tell where a task that never ends waits
+  (a worker stuck in ``queue.get()``, say).
 
-A checker runs its scenario on the runner's loop, under the time limit, with
-``run_coroutine``::
+A checker runs its scenario with :func:`watch_answer`::
 
-    ending = Ending()
-    outcome = run_coroutine(lambda: watch(lambda: answer(...), ending, cancel_after=0.2))
+    outcome, ending = watch_answer(lambda: answer(...), TIME_LIMIT, cancel_after=0.2)
     problem = common_mistakes(outcome, ...)   # hangs, blocking, forgotten awaits
     if not ending.cancelled: ...              # then the scenario's own questions
 """
@@ -27,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import gc
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -360,27 +367,3 @@ def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[a
     e.g. ``"Queue.get"``: workers waiting for an item that will never come."""
     tasks = asyncio.all_tasks() if tasks is None else tasks
     return [task for task in tasks if not task.done() and name in suspended_in(task)]
-
-
-def run_after_collecting(
-    make_awaitable: Callable[[], Awaitable[Any]], time_limit: float
-) -> Outcome:
-    """``run_coroutine``, after a full garbage collection.
-
-    Python collects garbage when it sees fit, on whichever thread is allocating.  In a
-    big process (a test run, a kernel that has run many cells) a full collection takes
-    a tenth of a second, and if it lands on the answer's thread the loop looks busy:
-    a right answer would be told that it blocked the loop.  Collecting just before the
-    answer starts makes that very unlikely.
-
-    An answer that forgot an ``await`` and then used the coroutine as its result raises
-    ``AttributeError: 'coroutine' object has no attribute ...``, an error that keeps the
-    coroutine (as ``error.obj``).  It is closed here, so that it cannot warn "never
-    awaited" later, from wherever it happens to be collected.
-    """
-    gc.collect()
-    outcome = run_coroutine(make_awaitable, time_limit)
-    kept = getattr(outcome.error, "obj", None)
-    if inspect.iscoroutine(kept):
-        kept.close()
-    return outcome
