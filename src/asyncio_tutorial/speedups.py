@@ -212,7 +212,7 @@ class Speedups:
         if any(row.expect in (ONE_CORE, FREE_CORES) for row in self.rows):
             text.append("T: the time the computing took one after another, on one core")
         if any(row.expect == FREE_CORES for row in self.rows):
-            text.append("n: the cores the worker processes kept busy, measured in this run")
+            text.append("n: the cores the workers kept busy, measured in this run")
         return "\n".join(text)
 
     def raw(self) -> str:

@@ -174,7 +174,8 @@ def run_program(
     with tempfile.TemporaryDirectory(prefix="standalone-") as folder:
         script = Path(folder) / filename
         script.write_text(source, encoding="utf-8")
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+        # PYTHON_COLORS=0: tracebacks in plain text (3.13+ colours them when FORCE_COLOR is set).
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHON_COLORS="0")
         env.pop("ASYNCIO_TUTORIAL_T0", None)
         if stamps:
             hooks = Path(folder) / "_hooks"
