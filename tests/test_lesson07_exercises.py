@@ -39,8 +39,16 @@ async def read_all_forgot_await(names: list[str]) -> list[Any]:
 
 
 async def read_all_in_completion_order(names: list[str]) -> list[str]:
-    reads = [asyncio.to_thread(read_report, name) for name in reversed(names)]
+    reads = [asyncio.to_thread(read_report, name) for name in names]
     return [await read for read in asyncio.as_completed(reads)]
+
+
+async def read_all_but_the_last(names: list[str]) -> list[str]:
+    return await asyncio.gather(*(asyncio.to_thread(read_report, name) for name in names[:-1]))
+
+
+async def read_all_made_up(names: list[str]) -> list[str]:
+    return [f"report {name}" for name in names]  # never read
 
 
 @pytest.mark.parametrize(
@@ -49,7 +57,9 @@ async def read_all_in_completion_order(names: list[str]) -> list[str]:
         (read_all_on_the_loop, "blocking"),
         (read_all_one_thread_at_a_time, "sequential"),
         (read_all_forgot_await, "forgot_await"),
-        (read_all_in_completion_order, "wrong_value"),
+        (read_all_in_completion_order, "completion_order"),
+        (read_all_but_the_last, "wrong_value"),
+        (read_all_made_up, "too_fast"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )

@@ -52,13 +52,25 @@ LATE = 0.1  # a beat this late was missed: the loop was held
 
 # --- Helpers the exercises use ----------------------------------------------------------
 
-REPORTS = ["north", "south", "east", "west"]
+READ_TIMES = {"north": 0.2, "south": 0.1, "east": 0.15, "west": 0.05}
+"""How long read_report blocks for each report of exercise 1; any other takes 0.2 s.
+
+They differ so that the reports finish in another order than they were asked for: an
+answer that returns them as they finish cannot be in the right order by luck."""
+
+REPORTS = list(READ_TIMES)
 """The reports of exercise 1."""
+
+ARCHIVES = ["2023", "2024", "2025", "2026"]
+"""The reports of exercise 3's read_reports workload: 0.2 s each."""
 
 
 def read_report(name: str) -> str:
-    """Read a report the old way: a synchronous call that blocks its thread for 0.2 s."""
-    time.sleep(0.2)
+    """Read a report the old way: a synchronous call that blocks its thread while it reads.
+
+    Reading takes ``READ_TIMES[name]`` seconds, 0.2 s for a report not listed there.
+    """
+    time.sleep(READ_TIMES.get(name, 0.2))
     return f"report {name}"
 
 
@@ -194,11 +206,21 @@ def check_read_all(read_all: Any) -> Result:
     if problem:
         return problem
     expected = [f"report {name}" for name in REPORTS]
+    if isinstance(run.value, list | tuple) and run.value != expected:
+        if sorted(map(str, run.value)) == sorted(expected):
+            return wrong(
+                "completion_order",
+                f"{call} returned {list(run.value)!r}: every report, but in the order they "
+                "finished (the short ones first), not in the order of names. "
+                "`asyncio.gather` returns results in the order of its arguments, however "
+                "they finish.",
+            )
     if run.value != expected:
         return wrong("wrong_value", f"{call} returned {run.value!r}, not {expected!r}.")
-    problem = judge_duration(run.wall, 0.2, call, sequential=0.8, tolerance=SLACK)
+    sequential = sum(READ_TIMES.values())
+    problem = judge_duration(run.wall, 0.2, call, sequential=sequential, tolerance=SLACK)
     return problem or correct(
-        f"{call} read the four reports in 0.2 s, the time of one, in threads: the "
+        f"{call} read the four reports in 0.2 s, the time of the longest, in threads: the "
         "event loop stayed free (a heartbeat beside it never missed a beat)."
     )
 
@@ -210,8 +232,8 @@ ex1 = Exercise(
     answer="read_all",
     checker=check_read_all,
     hints=[
-        "read_report blocks its thread for 0.2 s. `await asyncio.to_thread(read_report, "
-        "name)` runs it in a worker thread, and the loop stays free.",
+        "read_report blocks its thread for up to 0.2 s. `await asyncio.to_thread("
+        "read_report, name)` runs it in a worker thread, and the loop stays free.",
         "Start all four before waiting for any: `asyncio.gather(*(asyncio.to_thread("
         "read_report, name) for name in names))`.",
     ],
@@ -342,10 +364,12 @@ async def _run_workload(workload: str, tool: str, pool: ProcessPoolExecutor) -> 
         )
     if workload == "read_reports":
         if tool == "asyncio":
-            return [read_report(name) for name in REPORTS]  # called on the loop
+            return [read_report(name) for name in ARCHIVES]  # called on the loop
         if tool == "threads":
-            return await asyncio.gather(*(asyncio.to_thread(read_report, n) for n in REPORTS))
-        return await asyncio.gather(*(loop.run_in_executor(pool, read_report, n) for n in REPORTS))
+            return await asyncio.gather(*(asyncio.to_thread(read_report, n) for n in ARCHIVES))
+        return await asyncio.gather(
+            *(loop.run_in_executor(pool, read_report, n) for n in ARCHIVES)
+        )
     units = cpu.units_for(JOB_SECONDS)
     if tool == "asyncio":
         return [cpu.crunch(units) for _ in range(4)]  # on the loop
