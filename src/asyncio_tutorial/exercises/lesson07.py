@@ -367,9 +367,7 @@ async def _run_workload(workload: str, tool: str, pool: ProcessPoolExecutor) -> 
             return [read_report(name) for name in ARCHIVES]  # called on the loop
         if tool == "threads":
             return await asyncio.gather(*(asyncio.to_thread(read_report, n) for n in ARCHIVES))
-        return await asyncio.gather(
-            *(loop.run_in_executor(pool, read_report, n) for n in ARCHIVES)
-        )
+        return await asyncio.gather(*(loop.run_in_executor(pool, read_report, n) for n in ARCHIVES))
     units = cpu.units_for(JOB_SECONDS)
     if tool == "asyncio":
         return [cpu.crunch(units) for _ in range(4)]  # on the loop
