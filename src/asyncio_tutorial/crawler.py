@@ -46,7 +46,7 @@ from tqdm import tqdm
 from asyncio_tutorial.servers import local_site
 from asyncio_tutorial.site import site_pages
 from asyncio_tutorial.stamps import StampedStream
-from asyncio_tutorial.timeline import CELL, RESOLUTION
+from asyncio_tutorial.timeline import CELL, EARLY_ALLOWANCE, RESOLUTION
 
 LINK = re.compile(r'href="([^"]+)"')
 """A link in a page: ``<a href="/article/2">``.  (Real crawlers use an HTML parser.)"""
@@ -192,19 +192,20 @@ class Crawl:
         rows as there were requests at once, whichever worker made which.
 
         Each worker's requests, and the pauses between them, are placed one after the
-        other, each rounded to a tenth of a second.  Twenty requests answered at the same
-        moment take the crawler a few milliseconds to deal with, one after the other;
-        on a wall clock those milliseconds add up, wave after wave, faster on a busy
-        machine than on an idle one.  Rounded step by step, they never do: the chart
-        shows the crawl's steps the same on every run.
+        other, each cut down to whole tenths of a second, as the timing stamps are.
+        Twenty requests answered at the same moment take the crawler a few milliseconds
+        to deal with, one after the other; on a wall clock those milliseconds add up,
+        wave after wave, faster on a busy machine than on an idle one.  Cut down step by
+        step, they never do, and a step that ends up to 95 ms late (a busy machine) keeps
+        its columns: the chart shows the crawl's steps the same on every run.
         """
         columns = round(until / RESOLUTION)
         tries: dict[str, list[tuple[int, int, str]]] = {}  # url: its tries, in columns
         for requests in _by_worker(self.requests).values():
             column, last_end = 0, 0.0
             for request in requests:
-                start = column + round((request.started - last_end) / RESOLUTION)
-                column = start + round((request.ended - request.started) / RESOLUTION)
+                start = column + _tenths(request.started - last_end)
+                column = start + _tenths(request.ended - request.started)
                 last_end = request.ended
                 tries.setdefault(request.url, []).append((start, column, _mark(request.outcome)))
         rows: list[list[str]] = []
@@ -230,6 +231,15 @@ class Crawl:
         lines += [f"{n:<8}  {''.join(row)}".rstrip() for n, row in enumerate(rows, 1)]
         lines.append("── waiting for an answer  ✗ timed out  ! error answer (404, 5xx)")
         return "\n".join(lines)
+
+
+def _tenths(seconds: float) -> int:
+    """Whole tenths in ``seconds``, cut down (0.19 s is 1), as a timing stamp counts them.
+
+    Every wait on the course's site is a whole number of tenths, and work only ever ends
+    late: cutting down keeps a step that ended a little late in its column.
+    """
+    return max(0, math.floor((seconds + EARLY_ALLOWANCE) / RESOLUTION))
 
 
 def _by_worker(requests: list[Request]) -> dict[str, list[Request]]:
