@@ -304,6 +304,20 @@ def test_fetch_all_mistakes(answer: Any, mistake: str) -> None:
     assert ex3.evaluate(answer).mistake == mistake
 
 
+def test_a_one_by_one_fetch_slowed_past_the_time_limit_is_still_called_sequential() -> None:
+    # One by one takes 2.1 s; a busy machine can stretch it past the 3 s limit.  It gave
+    # up on /hang and went on, so it is not the answer without a timeout.
+    async def fetch_all_one_by_one_on_a_busy_machine(
+        urls: list[str], limit: int, timeout: float
+    ) -> list[Any]:
+        pages = await fetch_all_one_by_one(urls, limit, timeout)
+        await asyncio.sleep(1.5)
+        return pages
+
+    result = ex3.evaluate(fetch_all_one_by_one_on_a_busy_machine)
+    assert result.mistake == "sequential", result.message
+
+
 def test_unbounded_fetch_all_is_told_what_the_server_saw() -> None:
     message = ex3.evaluate(fetch_all_unbounded).message
     assert "the server had 9 of the 9 requests in flight at once" in message
