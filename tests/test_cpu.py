@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,48 @@ def test_compare_runs_the_ways_in_rounds_and_keeps_each_ways_fastest() -> None:
     assert order == ["a", "b", "a", "b"]
     assert [row.way for row in table.rows] == ["a", "b"]
     assert table.rows[0].seconds == 0.0 and table.rows[1].expect == ONE_CORE
+
+
+def test_compare_checks_no_computing_lost_within_a_round_not_across_rounds() -> None:
+    # A CPU second is not a fixed amount of work when programs share a physical core:
+    # the fastest baseline (round 1) used 0.63 s of CPU, the fastest pool run (round 2)
+    # 0.44 s, but in round 1 both used about the same.  Compared across rounds (1.43)
+    # the claim would fail; within round 1 it holds.
+    table = Speedups()
+    figures = {
+        "base": iter([(0.02, 0.63), (0.04, 0.40)]),
+        "pool": iter([(0.03, 0.60), (0.01, 0.44)]),
+    }
+
+    def way(name: str) -> Callable[[], Any]:
+        async def run() -> float:
+            wait, cpu_seconds = next(figures[name])
+            await asyncio.sleep(wait)
+            return cpu_seconds
+
+        return run
+
+    ways = [("base", way("base"), BASELINE), ("pool", way("pool"), FREE_CORES)]
+    asyncio.run(table.compare("CPU", ways, seconds=0.0, repeat=2))
+    base, pool = table.rows
+    assert base.cpu == pytest.approx(0.63, abs=0.01) and pool.cpu == pytest.approx(0.44, abs=0.01)
+    assert pool.cpu_ratio == pytest.approx(0.63 / 0.60, abs=0.02)
+    assert table.cells(pool) == ("T ÷ n", "×n", "n")
+    pool.cpu_ratio = None  # judged from the fastest rows alone, as before
+    assert "✗" in table.cells(pool)[0]
+
+
+def test_compare_still_catches_computing_lost_in_every_round() -> None:
+    table = Speedups()
+
+    def way(cpu_seconds: float) -> Callable[[], Any]:
+        async def run() -> float:
+            await asyncio.sleep(0.01)
+            return cpu_seconds
+
+        return run
+
+    ways = [("base", way(0.4), BASELINE), ("pool", way(0.8), FREE_CORES)]
+    asyncio.run(table.compare("CPU", ways, seconds=0.0, repeat=3))
+    assert table.rows[1].cpu_ratio == pytest.approx(0.5, abs=0.02)
+    assert "✗" in table.cells(table.rows[1])[0]
