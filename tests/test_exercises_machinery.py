@@ -180,6 +180,34 @@ def test_busy_loop_on_the_loop_is_blocking() -> None:
     assert "busy" in result.message
 
 
+def test_a_busy_loop_verdict_is_confirmed_by_a_second_run() -> None:
+    # The first run stands for a machine that paused at a bad moment (the clocks can
+    # take such a pause for computing); the second run shows what the answer does.
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            end = time.perf_counter() + 0.2
+            while time.perf_counter() < end:
+                pass
+        await asyncio.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake is None
+    assert len(runs) == 2
+
+
+def test_a_time_sleep_verdict_needs_no_second_run() -> None:
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        time.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
+    assert len(runs) == 1
+
+
 def test_short_awaits_are_not_blocking() -> None:
     async def wait() -> None:
         for _ in range(10):

@@ -164,6 +164,7 @@ def blocking(outcome: Outcome, call: str) -> Result:
         f"{call} kept the event loop busy for about {seconds(outcome.longest_stall)} without "
         "giving it a turn, so nothing else could run. Wait with `await asyncio.sleep(...)`, "
         "never with a loop that checks the clock or a blocking call.",
+        recheck=True,
     )
 
 

@@ -206,6 +206,7 @@ def check_countdown(countdown: Any) -> Result:
             f"{call} {held}: countdown runs on the loop, so the loop stopped meanwhile. "
             "A plain `def` cannot `await asyncio.sleep` either: leave the waiting to the "
             "loop. `loop.call_later(0.1, say, 'set')` schedules the call and returns at once.",
+            recheck=problem.recheck,
         )
     if problem:
         return problem

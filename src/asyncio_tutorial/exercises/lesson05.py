@@ -185,6 +185,7 @@ def check_watch(watch: Any) -> Result:
                 "program ran: the `subprocess` module blocks. Use "
                 "`await asyncio.create_subprocess_exec(*command, "
                 "stdout=asyncio.subprocess.PIPE)`.",
+                recheck=True,
             )
     problem = common_mistakes(
         outcome, call, name="watch", hint_call="ex2.hint()", time_limit=TIME_LIMIT
