@@ -180,7 +180,7 @@ def test_busy_loop_on_the_loop_is_blocking() -> None:
     assert "busy" in result.message
 
 
-def test_a_busy_loop_verdict_is_confirmed_by_a_second_run() -> None:
+def test_a_busy_loop_verdict_is_confirmed_by_two_of_three_runs() -> None:
     # The first run stands for a machine that paused at a bad moment (the clocks can
     # take such a pause for computing); the second run shows what the answer does.
     runs = []
@@ -194,6 +194,36 @@ def test_a_busy_loop_verdict_is_confirmed_by_a_second_run() -> None:
         await asyncio.sleep(0.1)
 
     assert wait_exercise.evaluate(wait).mistake is None
+    assert len(runs) == 3  # blocking, then not, then not: two of three say not
+
+
+def test_a_busy_loop_missed_once_on_a_loaded_machine_is_still_blocking() -> None:
+    # The second run stands for a busy loop that got so little of the processor that
+    # it looked idle; the first and third show what the answer does.
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        if len(runs) != 2:
+            end = time.perf_counter() + 0.2
+            while time.perf_counter() < end:
+                pass
+        await asyncio.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
+    assert len(runs) == 3
+
+
+def test_a_busy_loop_seen_twice_needs_no_third_run() -> None:
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        end = time.perf_counter() + 0.2
+        while time.perf_counter() < end:
+            pass
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
     assert len(runs) == 2
 
 
