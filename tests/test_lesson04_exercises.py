@@ -238,6 +238,22 @@ async def run_job_returns_future(job: str) -> Any:
     return future
 
 
+def test_a_callback_meeting_a_closed_loop_is_not_called_a_loop_look_up() -> None:
+    # On a busy machine the check of an answer that returns its future unawaited can
+    # still be running when the job calls back, into a loop that is closed by then.
+    # Made certain here: the callback uses a closed loop, the answer returns after it.
+    async def run_job_returns_future_after_the_callback(job: str) -> Any:
+        future = asyncio.get_running_loop().create_future()
+        closed = asyncio.new_event_loop()
+        closed.close()
+        start_job(job, lambda result: closed.call_soon_threadsafe(future.set_result, result))
+        await asyncio.sleep(0.5)
+        return future
+
+    result = ex3.evaluate(run_job_returns_future_after_the_callback)
+    assert result.mistake == "returned_future", result.message
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
