@@ -25,12 +25,14 @@ def test_units_for_scales_with_the_seconds_asked_for() -> None:
 
 
 def test_calibrated_work_takes_about_the_time_asked_for() -> None:
-    # Other programs can only slow it down, and the rate is the fastest seen: never
-    # much sooner than asked.  (Later is allowed: the machine may be busy.)
+    # The rate is the fastest seen, so the work ends sooner than asked only when the
+    # calibration itself ran on a busier machine: under the whole validation on 2 cores,
+    # 0.1 s once took 0.056 s.  Wrong by more than that (a rate per millisecond, or per
+    # second of wall time on a busy machine) fails.  Later is allowed: the machine may be busy.
     units = cpu.units_for(0.1)
     started = time.thread_time()
     cpu.crunch(units)
-    assert time.thread_time() - started > 0.06
+    assert time.thread_time() - started > 0.04
 
 
 def test_compute_for_computes_until_the_time_is_up() -> None:

@@ -12,8 +12,15 @@ computes per second of CPU time::
 
 The measurement counts *CPU time* (``time.thread_time``), not the clock on the wall:
 a machine busy with other programs gives this thread fewer turns, which makes the wall
-clock run on, but the CPU time one unit takes stays the same.  It is measured once per
-process, the first time it is needed, in about a tenth of a second.
+clock run on, but the CPU time one unit takes stays much the same.  Not exactly: where
+two virtual CPUs share one physical core, as on most cloud machines, and where programs
+take turns on a processor often enough to spoil each other's caches, a unit costs more
+CPU time while the machine is busy (the same work measured 0.64 to 1.16 times as long in
+paired runs here, and a calibration done while the course's whole validation ran was
+once slow by almost half).  So the speed is measured once per process, the first time
+it is needed, in about a tenth of a second, and raised whenever a later computation
+runs faster (:func:`units_per_second`): calibrated work can end sooner than asked only
+if the machine was busier when it was measured.
 
 Everything here is plain Python in an importable module, on purpose: a worker process
 or another interpreter can run :func:`crunch` only if it can import it (lesson 07, "the
@@ -62,7 +69,7 @@ def crunch(units: int) -> int:
 
 
 def _observe(units: int, spent: float) -> None:
-    """Keep the fastest speed seen: other programs slow computing down, never up."""
+    """Keep the fastest speed seen: a busy machine slows computing down, an idle one does not."""
     global _rate
     if _rate is not None and spent >= MIN_OBSERVATION:
         _rate = max(_rate, units / spent)
@@ -85,9 +92,10 @@ def _measure_rate() -> float:
     """The fastest of a few short samples: the speed of this machine when nothing interferes.
 
     Other programs (and, on a virtual machine, other machines on the same host) slow a
-    computation down now and then; they never speed it up.  Taking the fastest sample
-    means calibrated work takes *at least* the time asked for, like a timer that only
-    ever fires late, and usually exactly that.
+    computation down now and then; nothing makes it faster than the machine itself.
+    Taking the fastest sample means calibrated work takes the time asked for, or more,
+    like a timer that only ever fires late, unless the whole calibration ran on a busy
+    machine (see the module's introduction).
     """
     crunch(5)  # warm up: the first steps of a fresh process are slower
     units = 5
