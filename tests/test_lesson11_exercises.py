@@ -414,6 +414,19 @@ def test_crawl_site_mistakes(answer: Any, mistake: str) -> None:
     assert result.mistake == mistake, result.message
 
 
+async def one_worker_past_the_limit(start: str, crawl: Crawl, workers: int) -> None:
+    await WORKED["crawl_site"](start, crawl, 1)
+    await asyncio.sleep(1)  # what a busy machine adds to one worker's 1.9 s of waits
+
+
+def test_one_worker_stretched_past_the_time_limit_is_told_it_has_too_few() -> None:
+    # Timed out with every page fetched looks like "never returned"; the server's peak of
+    # one request at once says why it was slow (2 s and more under a full validation).
+    result = ex3.evaluate(one_worker_past_the_limit)
+    assert result.mistake == "too_few_workers", result.message
+    assert "still crawling" in result.message
+
+
 def test_a_crawl_stopped_without_finally_is_told_where_the_cancellation_comes_out() -> None:
     message = ex3.evaluate(cancels_only_when_done).message
     assert "finally:" in message and "queue.join()" in message
