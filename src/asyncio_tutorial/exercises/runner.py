@@ -357,6 +357,11 @@ def _run_on_thread(
     try:
         if finished.wait(time_limit):
             return
+        if not guard.still_running():
+            # The answer has returned in time; only the clean-up after it (collecting a
+            # big process's garbage, on a busy machine) is late.  Not a hang.
+            finished.wait()
+            return
         outcome.timed_out = True
         # Ask politely first, unless the loop is too busy to even hear it.
         if ask_to_stop is not None and ask_to_stop() and finished.wait(POLITE_GRACE):
