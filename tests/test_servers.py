@@ -106,6 +106,25 @@ def test_a_page_that_hangs_stays_in_flight_until_the_client_gives_up() -> None:
     asyncio.run(scenario())
 
 
+def test_a_request_whose_client_hung_up_ends_with_its_connection() -> None:
+    # Not a moment later, when its cancelled handler finishes: by then the client's next
+    # request may have arrived, and one request at a time would count as two at once.
+    async def scenario() -> None:
+        async with local_site() as site:
+            reader, writer = await asyncio.open_connection(HOST, site.port)
+            writer.write(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            while not site.traffic.in_flight:
+                await asyncio.sleep(0.01)
+            writer.close()  # the client gives up
+            await writer.wait_closed()
+            while site.traffic.connections_open:
+                await asyncio.sleep(0)
+            assert site.traffic.in_flight == 0
+            assert site.traffic.peak == 1
+
+    asyncio.run(scenario())
+
+
 def test_demo_pages_hold_the_awkward_ones() -> None:
     pages = demo_pages(count=3, delay=0.2)
     assert pages["/"].links == ("/page/1", "/page/2", "/page/3")

@@ -307,14 +307,15 @@ async def local_site(
     """
     site = Site(dict(demo_pages() if pages is None else pages), traffic or Traffic())
     waiting: set[asyncio.Task[Any]] = set()  # handlers of requests that never answer
-    app = web.Application(middlewares=[_counting(site)])
+    answering: _Answering = {}
+    app = web.Application(middlewares=[_counting(site, answering)])
     app.router.add_route("*", "/{path:.*}", _handler(site, waiting))
     # handler_cancellation: when a client gives up on a request, its handler stops too.
     runner = web.AppRunner(
         app, access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE
     )
     await runner.setup()
-    _count_connections(runner, site.traffic)
+    _count_connections(runner, site.traffic, answering)
     try:
         tcp = web.TCPSite(runner, HOST, 0)
         await tcp.start()
@@ -326,15 +327,33 @@ async def local_site(
         await _finish(runner.cleanup())
 
 
-def _counting(site: Site) -> Any:
+_Answering = dict[Any, dict[object, str]]
+"""Per connection (aiohttp's request handler), the requests being answered on it."""
+
+
+def _counting(site: Site, answering: _Answering) -> Any:
+    """Count each request from its arrival until it is answered or its client has gone.
+
+    A request whose client hung up (a client-side timeout) ends when the connection is
+    lost (:func:`_count_connections`), not when its cancelled handler gets round to
+    finishing: that can come after the client's next request has arrived, and a client
+    that sent one request at a time would seem to have had two in flight.
+    """
+
     @web.middleware
     async def count(request: web.Request, handler: Any) -> web.StreamResponse:
         client = client_program(request.headers.get("User-Agent", ""))
         site.traffic.request_started(request.path, client)
+        on_this_connection = answering.setdefault(request.protocol, {})
+        token = object()
+        on_this_connection[token] = request.path
         try:
             return await handler(request)
         finally:
-            site.traffic.request_ended(request.path)
+            if on_this_connection.pop(token, None) is not None:
+                site.traffic.request_ended(request.path)
+            if not on_this_connection and answering.get(request.protocol) is on_this_connection:
+                del answering[request.protocol]
 
     return count
 
@@ -369,12 +388,13 @@ def _handler(site: Site, waiting: set[asyncio.Task[Any]]) -> Any:
     return answer
 
 
-def _count_connections(runner: web.AppRunner, traffic: Traffic) -> None:
+def _count_connections(runner: web.AppRunner, traffic: Traffic, answering: _Answering) -> None:
     """Count the connections aiohttp's server opens and closes.
 
     aiohttp's low-level ``Server`` is told of each connection by its request handler
     (``connection_made`` / ``connection_lost``); wrapping those two methods on this one
-    server object counts them without changing what they do.
+    server object counts them without changing what they do.  A lost connection also
+    ends the requests still being answered on it (``answering``, from :func:`_counting`).
     """
     server = runner.server
     assert server is not None
@@ -385,6 +405,10 @@ def _count_connections(runner: web.AppRunner, traffic: Traffic) -> None:
         made(handler, transport)
 
     def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+        abandoned = answering.pop(handler, {})
+        for path in abandoned.values():
+            traffic.request_ended(path)
+        abandoned.clear()  # so that the handler, when it finishes, does not end them again
         traffic.connection_closed()
         lost(handler, exc)
 
