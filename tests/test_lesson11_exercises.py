@@ -186,6 +186,31 @@ def test_a_policy_without_jitter_is_told_about_clients_coming_back_together() ->
     assert "at the same moments" in message and "random.uniform" in message
 
 
+async def no_jitter_on_a_busy_machine(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    """Retries 0.1 s then 0.2 s after a 503, which arrive up to 35 ms apart, page by page."""
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(0.1 * 2 ** (attempt - 1))
+            await asyncio.sleep(0.005 * (sum(map(ord, url)) % 8))  # the machine, not a choice
+    raise Failed(cause)
+
+
+def test_a_policy_without_jitter_is_told_so_when_a_busy_machine_spreads_its_retries() -> None:
+    # The server saw these retries 5 to 40 ms apart, as it did a jitter-less answer's once
+    # under a full validation (and called it right); its pauses were all 0.1 and 0.2 s.
+    result = ex1.evaluate(no_jitter_on_a_busy_machine)
+    assert result.mistake == "no_jitter", result.message
+
+
 # --- exercise 2: worker ------------------------------------------------------------------------
 
 
