@@ -66,7 +66,8 @@ def no_stray_warnings(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
         import gc
 
         gc.collect()
-    assert [str(w.message) for w in caught] == []
+    # (looptime's pytest plugin warns once per process, in whichever test comes first.)
+    assert [str(w.message) for w in caught if "looptime" not in w.filename] == []
     assert capsys.readouterr().err == ""
     assert not [t for t in threading.enumerate() if t.name == "asyncio-tutorial-answer"]
     assert time.sleep is runner._sleep_watch.original
@@ -262,9 +263,11 @@ def test_an_answer_that_returned_in_time_is_no_hang_when_the_clean_up_after_it_i
     # Under a full validation on 2 cores, a 10 ms answer was once called a hang: the
     # garbage collection after it, in a big test process, outlasted the 1 s limit.
     collect = gc.collect
+    slowed: list[int] = []
 
     def slow_collect(*args: Any) -> int:
-        if threading.current_thread().name == "asyncio-tutorial-answer":
+        if threading.current_thread().name == "asyncio-tutorial-answer" and not slowed:
+            slowed.append(1)
             threading.Event().wait(LIMIT + 0.3)  # (time.sleep would be judged)
         return collect(*args)
 
@@ -275,7 +278,7 @@ def test_an_answer_that_returned_in_time_is_no_hang_when_the_clean_up_after_it_i
 
     result, took = _timed_evaluate(wait_exercise, wait)
     assert result.mistake is None, result.message
-    assert took < LIMIT + 1
+    assert slowed and took < LIMIT + 1.5
 
 
 def test_busy_hang_is_stopped_within_the_limit_and_the_next_check_works() -> None:
