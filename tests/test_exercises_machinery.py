@@ -63,8 +63,6 @@ def no_stray_warnings(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-        import gc
-
         gc.collect()
     # (looptime's pytest plugin warns once per process, in whichever test comes first.)
     assert [str(w.message) for w in caught if "looptime" not in w.filename] == []
