@@ -42,6 +42,16 @@ def test_compute_for_computes_until_the_time_is_up() -> None:
     assert units > 0
 
 
+def test_compute_for_ends_on_time_before_any_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first computation of a lesson runs in a process that has not calibrated yet;
+    # calibrating takes a tenth of a second of CPU, which must not lengthen it.
+    monkeypatch.setattr(cpu, "_rate", None)
+    started = time.perf_counter()
+    cpu.compute_for(0.02)
+    assert time.perf_counter() - started < 0.02 + 0.05
+    assert cpu._rate is None
+
+
 def test_timed_crunch_reports_its_own_cpu_time() -> None:
     units = cpu.units_for(0.05)
     checksum, seconds = cpu.timed_crunch(units)
