@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
 import inspect
 import io
 import os
@@ -33,6 +34,7 @@ from asyncio_tutorial.crawler import (
     Request,
     Retry,
     crawl_site,
+    server_timing,
     speedup,
 )
 from asyncio_tutorial.servers import local_site
@@ -95,6 +97,17 @@ def test_a_crawl_visits_every_page_once_and_never_exceeds_its_workers() -> None:
     assert paths["/missing/1"] == paths["/old/1"] == 1
     assert site.traffic.peak == 4
     assert crawl.retries == 6 and len(crawl.requests) == site.traffic.total
+    # Every answer says how long the page is set to wait; a timeout has no answer.
+    took = {(crawler.urlsplit(r.url).path, r.server_time) for r in crawl.requests}
+    assert ("/article/1", 0.1) in took and ("/stuck/1", None) in took
+    assert ("/flaky/1", 0.1) in took and ("/old/1", 0.1) in took
+
+
+def test_server_timing_reads_the_longest_duration_in_seconds() -> None:
+    assert server_timing("delay;dur=100") == pytest.approx(0.1)
+    assert server_timing('db;dur=53.2, app;desc="all";dur=147') == pytest.approx(0.147)
+    assert server_timing("") is None
+    assert server_timing("cache;desc=hit") is None
 
 
 def test_a_stopped_crawl_keeps_its_pages_and_leaves_nothing_running() -> None:
@@ -153,19 +166,27 @@ class _Plain(ast.NodeTransformer):
 # --- the chart and the claims ------------------------------------------------------------
 
 
-def _requests(lateness: float) -> list[Request]:
-    """A crawl's requests on the 0.1 s grid, each step late by ``lateness`` seconds."""
-    requests = [Request("/", 0.0, 0.1 + lateness, "200", "w1")]
-    clock = {"w1": 0.1 + lateness, "w2": 0.0}
+def _requests(lateness: float, answers_late: float = 0.0) -> list[Request]:
+    """A crawl's requests on the 0.1 s grid, each step late by ``lateness`` seconds.
+
+    Answers (not timeouts) come ``answers_late`` seconds later still, and carry the
+    server's own figure (``Server-Timing``), as the course's site sends it.
+    """
+    requests = [Request("/", 0.0, 0.1 + lateness + answers_late, "200", "w1", 0.1)]
+    clock = {"w1": requests[0].ended, "w2": requests[0].ended}  # w2 waits for the front page
     plan = {  # worker: its requests, as (pause before, duration, outcome)
         "w1": [(0.0, 0.1, "200"), (0.0, 0.1, "500"), (0.2, 0.1, "500")],
-        "w2": [(0.1, 0.5, "timeout"), (0.1, 0.3, "200")],
+        "w2": [(0.0, 0.5, "timeout"), (0.1, 0.3, "200")],
     }
     for name, steps in plan.items():
         for number, (pause, duration, outcome) in enumerate(steps):
             started = clock[name] + pause + lateness
-            ended = started + duration + lateness
-            requests.append(Request(f"/{name}/{number}", started, ended, outcome, name))
+            answered = outcome != "timeout"
+            ended = started + duration + lateness + (answers_late if answered else 0.0)
+            server_time = duration if answered else None
+            requests.append(
+                Request(f"/{name}/{number}", started, ended, outcome, name, server_time)
+            )
             clock[name] = ended
     return requests
 
@@ -174,6 +195,12 @@ def test_the_chart_cuts_each_step_down_so_a_late_crawl_draws_the_same() -> None:
     on_time = Crawl(requests=_requests(0.0))
     for lateness in (0.03, 0.06, 0.09):  # a busy machine: every step up to 90 ms late
         assert Crawl(requests=_requests(lateness)).chart(1.0) == on_time.chart(1.0), lateness
+    # Twenty answers at once on a busy machine: each read 0.15 s late.  The server's
+    # figure keeps them their columns; the clock alone would not.
+    late_answers = _requests(0.03, answers_late=0.15)
+    assert Crawl(requests=late_answers).chart(1.0) == on_time.chart(1.0)
+    by_the_clock = [dataclasses.replace(request, server_time=None) for request in late_answers]
+    assert Crawl(requests=by_the_clock).chart(1.0) != on_time.chart(1.0)
     rows = on_time.chart(1.0).splitlines()
     assert rows[0] == "time (s)  0.0       0.5       1.0"
     assert rows[2] == "2           ────────✗"  # a timeout: its last column marked

@@ -374,16 +374,26 @@ def _handler(site: Site, waiting: set[asyncio.Task[Any]]) -> Any:
                 waiting.discard(task)
         if page.delay:
             await asyncio.sleep(page.delay)
+        # Server-Timing: the standard header in which a server says where its time
+        # went (browsers' developer tools show it).  This one says how long the page is
+        # set to wait: what the crawl's chart draws, however late the answer arrived.
+        timing = {"Server-Timing": f"delay;dur={page.delay * 1000:.0f}"} if page.delay else {}
         site.served[path] += 1
         if site.served[path] <= page.fail_first:
-            return web.Response(status=page.fail_status, text=f"{page.fail_status}: try again")
+            return web.Response(
+                status=page.fail_status, text=f"{page.fail_status}: try again", headers=timing
+            )
         if page.redirect is not None:
-            raise web.HTTPFound(page.redirect)
+            raise web.HTTPFound(page.redirect, headers=timing)
         if page.json is not None:
-            return web.json_response(page.json, status=page.status, dumps=jsonlib.dumps)
+            return web.json_response(
+                page.json, status=page.status, dumps=jsonlib.dumps, headers=timing
+            )
         text = page.text() or (f"{page.status}" if page.status != 200 else "")
         content_type = "text/html" if page.links else "text/plain"
-        return web.Response(status=page.status, text=text, content_type=content_type)
+        return web.Response(
+            status=page.status, text=text, content_type=content_type, headers=timing
+        )
 
     return answer
 
