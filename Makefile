@@ -47,16 +47,19 @@ lab: venv
 # The validation runs on a copy of the course as published (.published/): a learner's
 # answers, saved lessons, checkpoints and own notebooks in this folder stay out of it.
 # The browser is found or installed first, so a missing one stops the run at once.
-# The browser test runs after the rest, on its own: Chromium and JupyterLab running
-# beside nbval would compete with the kernels whose timing stamps are being checked.
+# The notebooks run first, on their own: their timing stamps are compared with the
+# recordings, so the library's heavier tests (process pools, busy loops, hanging answers)
+# do not compete with their kernels.  Then the tests, then the browser test, on its own
+# too: Chromium and JupyterLab beside the tests made some timing checks fail.
 PUBLISHED := .published
 PYTEST := $(CURDIR)/$(BIN)/python -m pytest
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 test: venv
 	$(BIN)/python tests/browser_setup.py
 	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
-	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" \
-		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
-		$(NOTEBOOKS) tests
+	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
+		$(NOTEBOOKS)
+	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) tests
 	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 

@@ -3,8 +3,8 @@
 A timing-annotated course must not flake: a stamp that reads ``[1.0s]`` on one run
 and ``[1.1s]`` on the next fails validation for no reason a learner could fix.  This
 script runs the same validation as ``make test`` (nbval over ``notebooks/`` and
-``solutions/``, plus the tests, two workers, on the course as published in
-``.published/``) N times, collects the failed test ids
+``solutions/``, then the tests, as two phases like ``make test``'s, on the course as
+published in ``.published/``) N times, collects the failed test ids
 of every run, and prints how often each cell failed, with the cell's first line::
 
     python scripts/flakes.py              # 10 runs
@@ -49,10 +49,23 @@ class Run:
     log: Path
 
 
+def validation_commands(
+    workers: int, paths: list[str], extra: list[str], with_browser: bool = False
+) -> list[list[str]]:
+    """``make test``'s phases: the notebooks on their own, then the tests (``tests``)."""
+    notebooks = [path for path in paths if path.rstrip("/") != "tests"]
+    tests = [path for path in paths if path.rstrip("/") == "tests"]
+    return [
+        validation_command(workers, phase, extra, with_browser)
+        for phase in (notebooks, tests)
+        if phase
+    ]
+
+
 def validation_command(
     workers: int, paths: list[str], extra: list[str], with_browser: bool = False
 ) -> list[str]:
-    """The ``make test`` command (without the browser test), plus a readable failure list."""
+    """A ``make test`` command (without the browser test), plus a readable failure list."""
     return [
         sys.executable,
         "-m",
@@ -78,23 +91,28 @@ def validation_command(
     ]
 
 
-def run_once(number: int, command: list[str], log_dir: Path) -> Run:
+def run_once(number: int, commands: list[list[str]], log_dir: Path) -> Run:
+    """Every phase, one after the other, into one log; the worst exit status counts."""
     log = log_dir / f"run-{number:02d}.log"
     started = time.monotonic()
+    status = 0
     with log.open("w") as out:
-        status = subprocess.run(
-            command, cwd=COURSE, stdout=out, stderr=subprocess.STDOUT, check=False
-        ).returncode
+        for command in commands:
+            out.flush()
+            code = subprocess.run(
+                command, cwd=COURSE, stdout=out, stderr=subprocess.STDOUT, check=False
+            ).returncode
+            status = status or code
     seconds = time.monotonic() - started
     failures: dict[str, str] = {}
-    summary = ""
+    summaries = []
     for line in log.read_text(errors="replace").splitlines():
         match = SUMMARY_LINE.match(line)
         if match:
             failures[match.group(2)] = (match.group(3) or match.group(1)).strip()
         if FINAL_LINE.search(line):
-            summary = line.strip("= ")
-    return Run(number, status, seconds, failures, summary, log)
+            summaries.append(line.strip("= "))
+    return Run(number, status, seconds, failures, "; ".join(summaries), log)
 
 
 def describe(test_id: str) -> str:
@@ -143,18 +161,18 @@ def main(argv: list[str] | None = None) -> int:
 
     for note in published.export(ROOT, COURSE):  # as make test does
         print(f"note: {note}")
-    command = validation_command(
+    commands = validation_commands(
         args.workers, args.paths, args.pytest_args.split(), args.with_browser
     )
     log_dir = Path(tempfile.mkdtemp(prefix="flakes-"))
     load = start_load() if args.load else None
-    print(f"{args.runs} runs of: {' '.join(command[1:])}")
+    print(f"{args.runs} runs of: {' && '.join(' '.join(c[1:]) for c in commands)}")
     if load:
         print(f"load: one core kept busy by process {load.pid}")
     runs: list[Run] = []
     try:
         for number in range(1, args.runs + 1):
-            run = run_once(number, command, log_dir)
+            run = run_once(number, commands, log_dir)
             runs.append(run)
             verdict = "ok" if run.status == 0 else f"FAILED (exit {run.status})"
             print(f"run {number:2d}/{args.runs}: {verdict:18s} {run.seconds:6.1f} s  {run.summary}")
