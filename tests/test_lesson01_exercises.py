@@ -8,6 +8,7 @@ lessons at once, from the notebooks themselves, in ``test_exercise_answers.py``.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -375,9 +376,20 @@ async def retry_bare_except(operation: Any, attempts: int) -> Any:
             await asyncio.sleep(0.1)
 
 
+async def retry_pauses_too_long(operation: Any, attempts: int) -> Any:
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.2)
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
+        (retry_pauses_too_long, "extra_wait"),
         (retry_forgot_await, "forgot_await"),
         (retry_reuses_coroutine, "reused_coroutine"),
         (retry_swallows, "swallowed_error"),
@@ -394,6 +406,27 @@ async def retry_bare_except(operation: Any, attempts: int) -> Any:
 )
 def test_retry_mistakes(answer: Any, mistake: str) -> None:
     assert ex4.evaluate(answer).mistake == mistake
+
+
+def test_retry_pauses_that_end_late_on_a_busy_machine_are_still_correct() -> None:
+    # Each asyncio.sleep(0.1) ending 70 ms late, as on a loaded machine: the two pauses
+    # take 0.34 s in all, which the run's total time alone would call an extra wait.
+    async def retry_on_a_busy_machine(operation: Any, attempts: int) -> Any:
+        for attempt in range(attempts):
+            try:
+                return await operation()
+            except ConnectionError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.1 + 0.07)
+
+    result = ex4.evaluate(retry_on_a_busy_machine)
+    assert result.status == "correct", result.message
+
+
+def test_a_wait_after_the_last_attempt_is_named_with_its_length() -> None:
+    message = ex4.evaluate(retry_pauses_after_last).message
+    assert re.search(r"waited 0\.\d s after the last attempt failed", message), message
 
 
 def test_retrying_every_exception_is_told_which_errors_not_to_retry() -> None:

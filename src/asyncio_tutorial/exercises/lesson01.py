@@ -12,6 +12,7 @@ shows how they work.  The worked answers are in ``solutions/01-coroutines.ipynb`
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine, Generator
 from functools import partial
 from typing import Any
@@ -310,11 +311,16 @@ class FlakyService:
         self.failures = failures
         self.result = result
         self.calls = 0
+        self._called_at: list[float] = []  # when each call began (time.monotonic())
+        self._failed_at: list[float] = []  # when each failed call raised
+        self._ended_at = 0.0  # when the retry being checked returned or raised
 
     async def call(self) -> str:
         self.calls += 1
+        self._called_at.append(time.monotonic())
         await asyncio.sleep(0)
         if self.calls <= self.failures:
+            self._failed_at.append(time.monotonic())
             raise ConnectionError(f"call {self.calls} failed")
         return self.result
 
@@ -342,8 +348,16 @@ def check_retry(retry: Any) -> Result:
 
 def _run_retry(retry: Any, service: FlakyService) -> tuple[Any, str]:
     call = f"retry(service.call, attempts=3) with a service that fails {service.failures}×"
-    outcome = run_coroutine(lambda: retry(service.call, 3), TIME_LIMIT)
+    outcome = run_coroutine(lambda: _noting_the_end(retry(service.call, 3), service), TIME_LIMIT)
     return outcome, call
+
+
+async def _noting_the_end(awaitable: Any, service: FlakyService) -> Any:
+    """Await the answer and note, in ``service``, the moment it returned or raised."""
+    try:
+        return await awaitable
+    finally:
+        service._ended_at = time.monotonic()
 
 
 def _retry_recovers(retry: Any) -> Result | None:
@@ -362,7 +376,7 @@ def _retry_recovers(retry: Any) -> Result | None:
         return problem
     if outcome.value != "OK":
         return wrong("wrong_value", f"{call} returned {outcome.value!r}, not 'OK'.")
-    return _judge_pauses(outcome.elapsed, 2, call)
+    return _judge_pauses(service, call)
 
 
 def _retry_gives_up(retry: Any) -> Result | None:
@@ -396,7 +410,7 @@ def _retry_gives_up(retry: Any) -> Result | None:
             f"{call} raised {outcome.error!r}; it should raise the last attempt's own "
             "error, ConnectionError('call 3 failed').",
         )
-    return _judge_pauses(outcome.elapsed, 2, call)
+    return _judge_pauses(service, call)
 
 
 def _retry_first_time(retry: Any) -> Result | None:
@@ -463,19 +477,38 @@ def _retry_other_errors(retry: Any) -> Result | None:
     return None
 
 
-def _judge_pauses(elapsed: float, pauses: int, call: str) -> Result | None:
-    expected = pauses * RETRY_PAUSE
-    if elapsed < expected - EARLY_ALLOWANCE:
+def _judge_pauses(service: FlakyService, call: str) -> Result | None:
+    """The pauses, one by one: from each failure to the next call, and after the last.
+
+    Each pause is timed on its own, not the run as a whole: on a busy machine every
+    ``asyncio.sleep(0.1)`` ends a little late, and two of them together can be 0.3 s
+    without anything wrong.  A sleep never ends early, so a pause shorter than asked is
+    a missing one, and a wait after the last failure (a tenth of a second) stands out
+    against the microseconds a correct answer takes to raise.
+    """
+    retries = zip(service._failed_at, service._called_at[1:], strict=False)  # a call per failure
+    gaps = [later - failed for failed, later in retries]
+    if any(gap < RETRY_PAUSE - EARLY_ALLOWANCE for gap in gaps):
         return wrong(
             "no_wait",
-            f"{call} took {elapsed:.2f} s; waiting {seconds(RETRY_PAUSE)} between attempts "
-            f"takes {seconds(expected)}. Wait with `await asyncio.sleep(0.1)` after a failure.",
+            f"{call} called it again {min(gaps):.2f} s after a failure; wait "
+            f"{seconds(RETRY_PAUSE)} between attempts, with `await asyncio.sleep(0.1)` "
+            "after a failure.",
         )
-    if elapsed >= expected + RETRY_PAUSE / 2:
+    gave_up = bool(service._failed_at) and len(service._failed_at) == service.calls
+    after_last = service._ended_at - service._failed_at[-1] if gave_up else 0.0
+    if after_last >= RETRY_PAUSE - EARLY_ALLOWANCE:
         return wrong(
             "extra_wait",
-            f"{call} took {seconds(elapsed)}, but {pauses + 1} attempts need only {pauses} "
-            f"pauses ({seconds(expected)}). Do not wait after the last attempt.",
+            f"{call} waited {seconds(after_last)} after the last attempt failed before "
+            f"giving up: {service.calls} attempts need only {service.calls - 1} pauses. "
+            "Do not wait after the last attempt.",
+        )
+    if any(gap >= 2 * RETRY_PAUSE - EARLY_ALLOWANCE for gap in gaps):
+        return wrong(
+            "extra_wait",
+            f"{call} waited {seconds(max(gaps))} between two attempts; wait "
+            f"{seconds(RETRY_PAUSE)}, once, after each failure.",
         )
     return None
 
