@@ -49,16 +49,20 @@ lab: venv
 # The browser is found or installed first, so a missing one stops the run at once.
 # The notebooks run first, on their own: their timing stamps are compared with the
 # recordings, so the library's heavier tests (process pools, busy loops, hanging answers)
-# do not compete with their kernels.  Then the tests, then the browser test, on its own
+# do not compete with their kernels.  Lesson 07 and its solutions go first, the two of
+# them alone: they keep both cores computing (process pools, a Dask cluster) for seconds
+# on end, which once woke another lesson's blocking call a tenth of a second late.  Then the tests, then the browser test, on its own
 # too: Chromium and JupyterLab beside the tests made some timing checks fail.
 PUBLISHED := .published
 PYTEST := $(CURDIR)/$(BIN)/python -m pytest
+COMPUTING := notebooks/07-concurrency-vs-parallelism.ipynb solutions/07-concurrency-vs-parallelism.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 test: venv
 	$(BIN)/python tests/browser_setup.py
 	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
+	cd $(PUBLISHED) && $(PYTEST) -n 2 --dist loadscope $(NBVAL) $(COMPUTING)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
-		$(NOTEBOOKS)
+		$(NOTEBOOKS) $(COMPUTING:%=--ignore=%)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) tests
 	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest

@@ -36,6 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / ".published"  # what make test validates: the course as published
 SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S.*?)(?: - (.*))?$")
 FINAL_LINE = re.compile(r"\b\d+ (passed|failed|errors?|skipped)\b.* in [\d.]+s")
+COMPUTING = (  # as in the Makefile: validated first, the two of them alone
+    "notebooks/07-concurrency-vs-parallelism.ipynb",
+    "solutions/07-concurrency-vs-parallelism.ipynb",
+)
 NBVAL_ID = re.compile(r"^(?P<path>.+\.ipynb)::Cell (?P<number>\d+)$")
 
 
@@ -52,13 +56,18 @@ class Run:
 def validation_commands(
     workers: int, paths: list[str], extra: list[str], with_browser: bool = False
 ) -> list[list[str]]:
-    """``make test``'s phases: the notebooks on their own, then the tests (``tests``)."""
+    """``make test``'s phases: lesson 07's computing notebooks, the other notebooks, the tests."""
     notebooks = [path for path in paths if path.rstrip("/") != "tests"]
     tests = [path for path in paths if path.rstrip("/") == "tests"]
+    computing = [path for path in COMPUTING if path.split("/")[0] in notebooks]
+    others = notebooks + [f"--ignore={path}" for path in computing]
+    phases = [
+        (min(workers, 2), computing),
+        (workers, others if notebooks else []),
+        (workers, tests),
+    ]
     return [
-        validation_command(workers, phase, extra, with_browser)
-        for phase in (notebooks, tests)
-        if phase
+        validation_command(count, phase, extra, with_browser) for count, phase in phases if phase
     ]
 
 
