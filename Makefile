@@ -51,8 +51,9 @@ lab: venv
 # recordings, so the library's heavier tests (process pools, busy loops, hanging answers)
 # do not compete with their kernels.  Lesson 07 and its solutions go first, the two of
 # them alone: they keep both cores computing (process pools, a Dask cluster) for seconds
-# on end, which once woke another lesson's blocking call a tenth of a second late.  Then the tests, then the browser test, on its own
-# too: Chromium and JupyterLab beside the tests made some timing checks fail.
+# on end, which once woke another lesson's blocking call a tenth of a second late.
+# Then the tests, then the browser test, on its own too: Chromium and JupyterLab beside
+# the tests made some timing checks fail.
 PUBLISHED := .published
 PYTEST := $(CURDIR)/$(BIN)/python -m pytest
 COMPUTING := notebooks/07-concurrency-vs-parallelism.ipynb solutions/07-concurrency-vs-parallelism.ipynb

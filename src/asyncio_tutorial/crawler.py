@@ -198,10 +198,10 @@ class Crawl:
         Each worker's requests, and the pauses between them, are placed one after the
         other, each cut down to whole tenths of a second, as the timing stamps are (a
         worker's first request comes after the last request that ended before it: it
-        waited for a page to be queued).  A
-        request is as long as the server said it took (its ``Server-Timing`` header; the
-        course's site gives each page's set delay), or, without that header (a timeout,
-        a lost connection), as long as it lasted.  Twenty answers that arrive at the
+        waited for a page to be queued).  A request is as long as the server said it
+        took (its ``Server-Timing`` header; the course's site gives each page's set
+        delay), or, without that header (a timeout, a lost connection), as long as it
+        lasted.  Twenty answers that arrive at the
         same moment take the crawler and the server, on the same loop, a few
         milliseconds each to deal with, one after the other; on a busy machine the last
         of them is read a tenth of a second late or more, and a request of 0.1 s would

@@ -310,6 +310,7 @@ async def local_site(
     answering: _Answering = {}
     app = web.Application(middlewares=[_counting(site, answering)])
     app.router.add_route("*", "/{path:.*}", _handler(site, waiting))
+    app.on_response_prepare.append(_server_timing(site))
     # handler_cancellation: when a client gives up on a request, its handler stops too.
     runner = web.AppRunner(
         app, access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE
@@ -374,28 +375,34 @@ def _handler(site: Site, waiting: set[asyncio.Task[Any]]) -> Any:
                 waiting.discard(task)
         if page.delay:
             await asyncio.sleep(page.delay)
-        # Server-Timing: the standard header in which a server says where its time
-        # went (browsers' developer tools show it).  This one says how long the page is
-        # set to wait: what the crawl's chart draws, however late the answer arrived.
-        timing = {"Server-Timing": f"delay;dur={page.delay * 1000:.0f}"} if page.delay else {}
         site.served[path] += 1
         if site.served[path] <= page.fail_first:
-            return web.Response(
-                status=page.fail_status, text=f"{page.fail_status}: try again", headers=timing
-            )
+            return web.Response(status=page.fail_status, text=f"{page.fail_status}: try again")
         if page.redirect is not None:
-            raise web.HTTPFound(page.redirect, headers=timing)
+            raise web.HTTPFound(page.redirect)
         if page.json is not None:
-            return web.json_response(
-                page.json, status=page.status, dumps=jsonlib.dumps, headers=timing
-            )
+            return web.json_response(page.json, status=page.status, dumps=jsonlib.dumps)
         text = page.text() or (f"{page.status}" if page.status != 200 else "")
         content_type = "text/html" if page.links else "text/plain"
-        return web.Response(
-            status=page.status, text=text, content_type=content_type, headers=timing
-        )
+        return web.Response(status=page.status, text=text, content_type=content_type)
 
     return answer
+
+
+def _server_timing(site: Site) -> Any:
+    """Add ``Server-Timing`` to every answer of a page with a delay: how long it is set to wait.
+
+    The standard header in which a server says where its time went (browsers' developer
+    tools show it).  The crawl's chart draws a request this long, however late a busy
+    machine read the answer.  Sent on every answer, redirects and errors included.
+    """
+
+    async def add(request: web.Request, response: web.StreamResponse) -> None:
+        page = site.pages.get(request.path)
+        if page is not None and page.delay:
+            response.headers["Server-Timing"] = f"delay;dur={page.delay * 1000:.0f}"
+
+    return add
 
 
 def _count_connections(runner: web.AppRunner, traffic: Traffic, answering: _Answering) -> None:
