@@ -82,7 +82,7 @@ flakes: venv
 	$(BIN)/python scripts/flakes.py -n $(RUNS) --workers $(WORKERS) $(if $(LOAD),--load)
 
 bench: venv
-	$(BIN)/python scripts/bench_validation.py --workers $(WORKERS)
+	$(BIN)/python scripts/bench_validation.py --workers $(WORKERS) --browser-workers $(BROWSER_WORKERS)
 
 record: venv
 	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)

@@ -20,7 +20,16 @@ how close parallel validation comes to its ideal,
 ``(cell time + kernel start-ups) / workers`` (a notebook never splits across workers,
 so the longest notebook is a floor of its own; the ideal is the larger of the two).
 
-    .venv/bin/python scripts/bench_validation.py [--workers 2] [--repeat 1]
+Then **make test, phase by phase**: each of its four pytest runs (lesson 07 alone, the
+other notebooks, the tests, the browser test), with the Makefile's worker counts, timed
+on the wall and, through pytest's JUnit XML, item by item.  Each phase's *item time*
+(the sum of its tests' setup, call and teardown) is what it would cost run serially,
+measured while they shared the machine; its floor is the larger of item time over
+workers and its largest indivisible unit (a notebook or test module under
+``--dist loadscope``, one test otherwise).  The slowest modules of the tests phase are
+listed: where the time goes.
+
+    .venv/bin/python scripts/bench_validation.py [--workers 2] [--repeat 1] [--only make-test]
 
 Run it with the project's interpreter: validation and kernels use the same one.
 """
@@ -33,7 +42,10 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +56,9 @@ import nbformat
 from asyncio_tutorial import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from flakes import validation_commands  # noqa: E402  (make test's phases, one copy)
+
 COURSE = ROOT / ".published"  # what make test validates: the course as published
 FOLDERS = ("notebooks", "solutions")
 STAMP = re.compile(r"^\[(\d+\.\d)s\]", re.MULTILINE)
@@ -135,6 +150,95 @@ def validation(workers: int, collect_only: bool = False) -> float:
     return seconds
 
 
+@dataclass
+class Phase:
+    label: str
+    workers: int
+    by_scope: bool  # --dist loadscope: a module (or class) never splits across workers
+    wall: float
+    items: dict[str, float]  # test id -> seconds (setup + call + teardown)
+    scopes: dict[str, float]  # notebook, module or class -> seconds
+
+    @property
+    def item_time(self) -> float:
+        return sum(self.items.values())
+
+    @property
+    def floor(self) -> float:
+        unit = max((self.scopes if self.by_scope else self.items).values(), default=0.0)
+        return max(self.item_time / self.workers, unit)
+
+
+def make_test_phases(workers: int, browser_workers: int) -> list[tuple[str, int, list[str]]]:
+    """make test's four pytest runs, as the Makefile has them: label, workers, command."""
+    nbval, others, tests = validation_commands(workers, ["notebooks", "solutions", "tests"], [])
+    browser = [sys.executable, "-m", "pytest", "-n", str(browser_workers), "-p", "no:randomly"]
+    browser += ["-p", "no:cacheprovider", "-m", "browser", "-q", "tests/test_browser.py"]
+    return [
+        ("lesson 07 and its solutions (nbval)", 2, nbval),
+        ("the other notebooks (nbval)", workers, others),
+        ("the tests", workers, tests),
+        ("the browser test", browser_workers, browser),
+    ]
+
+
+def run_phase(label: str, workers: int, command: list[str], report: Path) -> Phase:
+    """One phase, timed on the wall and, from its JUnit XML, item by item."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*command, f"--junitxml={report}"], cwd=COURSE, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(
+            f"{label} failed; a benchmark of a failing run means nothing:\n"
+            f"{result.stdout[-3000:]}{result.stderr[-2000:]}"
+        )
+    items: dict[str, float] = {}
+    scopes: dict[str, float] = defaultdict(float)
+    for case in ET.parse(report).getroot().iter("testcase"):
+        seconds = float(case.get("time", 0.0))
+        scope = case.get("classname", "")
+        items[f"{scope}::{case.get('name')}"] = seconds
+        scopes[scope] += seconds
+    return Phase(label, workers, "loadscope" in command, wall, items, dict(scopes))
+
+
+def bench_make_test(workers: int, browser_workers: int) -> None:
+    """make test's phases one after the other, each against its floor."""
+    setup = subprocess.run([sys.executable, "tests/browser_setup.py"], cwd=ROOT, check=False)
+    if setup.returncode != 0:
+        sys.exit("no browser for the browser test (see tests/browser_setup.py's message)")
+    phases: list[Phase] = []
+    print("\nmake test, phase by phase (item time: its tests' own durations, summed):")
+    heading = ("phase", "workers", "wall", "items", "floor", "wall/floor")
+    print("  {:<38s} {:>7s} {:>7s} {:>7s} {:>7s} {:>10s}".format(*heading))
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        for number, (label, count, command) in enumerate(
+            make_test_phases(workers, browser_workers)
+        ):
+            phase = run_phase(label, count, command, Path(folder) / f"phase-{number}.xml")
+            phases.append(phase)
+            print(
+                f"  {label:<38s} {count:7d} {phase.wall:6.1f}s {phase.item_time:6.1f}s "
+                f"{phase.floor:6.1f}s {phase.wall / phase.floor if phase.floor else 0:10.2f}",
+                flush=True,
+            )
+    wall = sum(p.wall for p in phases)
+    items = sum(p.item_time for p in phases)
+    floor = sum(p.floor for p in phases)
+    print(
+        f"  {'all four':<38s} {'':7s} {wall:6.1f}s {items:6.1f}s {floor:6.1f}s {wall / floor:10.2f}"
+    )
+    print(f"  make test's pytest runs take {wall / 60:.1f} min on the wall (the target: 6 min)")
+    tests = phases[2]
+    print("\nWhere the tests phase's time goes (slowest modules, then slowest tests):")
+    for scope, seconds in sorted(tests.scopes.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {seconds:7.1f} s  {scope}")
+    for test_id, seconds in sorted(tests.items.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {seconds:7.1f} s  {test_id}")
+
+
 def measure(repeat: int, run: Callable[[], float]) -> float:
     """Median wall time over ``repeat`` runs."""
     return statistics.median(run() for _ in range(repeat))
@@ -144,12 +248,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="parallel workers (2)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, median kept (1)")
+    parser.add_argument(
+        "--browser-workers", type=int, default=3, help="browser pages at once, as make test (3)"
+    )
+    parser.add_argument(
+        "--only", choices=["notebooks", "make-test"], help="one of the two parts (both)"
+    )
     args = parser.parse_args(argv)
     workers, repeat = args.workers, args.repeat
 
     from asyncio_tutorial import published
 
     published.export(ROOT, COURSE)  # as make test does
+    if args.only != "make-test":
+        bench_notebooks(workers, repeat)
+    if args.only != "notebooks":
+        bench_make_test(workers, args.browser_workers)
+    print(f"\nAt the end: {load_average()}")
+    return 0
+
+
+def bench_notebooks(workers: int, repeat: int) -> None:
+    """The notebooks' validation, serial and parallel, against plain execution and the floor."""
     paths = notebooks.find_notebooks([COURSE / folder for folder in FOLDERS])
     if not paths:
         sys.exit("no notebooks in notebooks/ or solutions/")
@@ -225,8 +345,6 @@ def main(argv: list[str] | None = None) -> int:
     ratio("nbval overhead, parallel (validation / plain)", nbval_parallel / plain_n)
     ratio("serial validation / cell time", nbval_serial / cell_time if cell_time else 0.0)
     ratio("parallel validation / ideal parallel", nbval_parallel / ideal)
-    print(f"\nAt the end: {load_average()}")
-    return 0
 
 
 def load_average() -> str:
