@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import nbformat
+from asyncio_tutorial.quick_nbformat import nbformat
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 120  # seconds; no lesson cell comes close

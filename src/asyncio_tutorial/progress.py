@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-
-from asyncio_tutorial.notebooks import execute
+if TYPE_CHECKING:
+    import nbformat
 
 PASSED = "passed"
 WRONG = "wrong"
@@ -104,7 +104,12 @@ def run_copy(path: Path) -> nbformat.NotebookNode:
     """Execute a copy of the notebook at ``path``, plus the report cell; return the copy.
 
     The copy runs in a temporary folder, so files the learner's code writes land there.
+    Notebooks are read and run here, not at import: the kernel imports this module for
+    :func:`print_report` and needs neither nbformat nor nbclient.
     """
+    from asyncio_tutorial.notebooks import execute
+    from asyncio_tutorial.quick_nbformat import nbformat
+
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
     with tempfile.TemporaryDirectory(prefix="progress-") as folder:

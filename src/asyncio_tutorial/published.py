@@ -29,7 +29,7 @@ import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 
-import nbformat
+from asyncio_tutorial.quick_nbformat import nbformat
 
 LESSON_FOLDERS = ("notebooks", "solutions")
 WORKBOOK_FOLDER = "exercises"

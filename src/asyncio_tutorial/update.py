@@ -23,10 +23,9 @@ import datetime
 import shutil
 from pathlib import Path
 
-import nbformat
-
 from asyncio_tutorial import workbooks
 from asyncio_tutorial.published import git, is_checkout
+from asyncio_tutorial.quick_nbformat import nbformat
 
 COURSE_FOLDERS = ("notebooks", "exercises", "solutions")
 

@@ -40,7 +40,7 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
+from asyncio_tutorial.quick_nbformat import nbformat
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
