@@ -41,7 +41,7 @@ $(LAB_DEFAULTS): jupyterlab/asyncio-tutorial.json $(VENV)/.installed
 	cp $< $@
 
 lab: venv
-	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
+	$(BIN)/python -m asyncio_tutorial.lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
 		notebooks/00-start-here.ipynb
 
 # The validation runs on a copy of the course as published (.published/): a learner's

@@ -98,7 +98,7 @@ def running_jupyterlab(root_dir: Path) -> Iterator[JupyterLab]:
         command = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            "asyncio_tutorial.lab",  # jupyter lab, without 4 s of jsonschema start-up
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={port}",

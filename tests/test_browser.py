@@ -27,6 +27,7 @@ rather than skipping, so CI cannot pass without having run it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -130,14 +131,17 @@ def expected_cells(lesson: Path) -> tuple[int, list[ExpectedCell]]:
 # Reads the open notebook from the page: for each cell its prompt and rendered outputs
 # from the DOM, and each output's type from JupyterLab's model (an error and a stream
 # on stderr are both rendered as application/vnd.jupyter.stderr; only the model can
-# tell them apart).
+# tell them apart).  Brief: prompts and the kernel's status only, for polling while the
+# lesson runs (reading every output five times a second costs the browser CPU).
 READ_NOTEBOOK_JS = """
-() => {
+(brief) => {
   const app = window.jupyterapp;
   const panel = app && app.shell.currentWidget;
   if (!panel || !panel.content || !panel.sessionContext) return null;
   const cells = panel.content.widgets.map((cell) => {
     const prompt = cell.node.querySelector('.jp-InputPrompt');
+    const promptText = prompt ? prompt.textContent.trim() : '';
+    if (brief) return {type: cell.model.type, prompt: promptText, outputs: [], rendered: []};
     const outputs = [];
     if (cell.model.type === 'code') {
       for (let i = 0; i < cell.model.outputs.length; i++) {
@@ -149,8 +153,7 @@ READ_NOTEBOOK_JS = """
     const rendered = [...cell.node.querySelectorAll('.jp-OutputArea-output')].map((el) => ({
       mime: el.getAttribute('data-mime-type'), text: el.textContent,
     }));
-    return {type: cell.model.type, prompt: prompt ? prompt.textContent.trim() : '',
-            outputs, rendered};
+    return {type: cell.model.type, prompt: promptText, outputs, rendered};
   });
   const toasts = [...document.querySelectorAll('.Toastify__toast')].map((t) => t.textContent);
   return {status: panel.sessionContext.kernelDisplayStatus, cells, toasts};
@@ -174,8 +177,9 @@ class PageState:
         return any("*" in cell["prompt"] for cell in self.cells if cell["type"] == "code")
 
 
-def read_page(page: Any) -> PageState | None:
-    state = page.evaluate(READ_NOTEBOOK_JS)
+def read_page(page: Any, brief: bool = False) -> PageState | None:
+    """The open notebook as the page shows it (brief: prompts and kernel status only)."""
+    state = page.evaluate(READ_NOTEBOOK_JS, brief)
     return PageState(**state) if state else None
 
 
@@ -236,16 +240,73 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
         assert not changed, f"committed lessons changed during the browser test: {changed}"
 
 
-@pytest.fixture
-def page(browser: Any, lab: JupyterLab) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def jupyterlab_page(browser: Any, lab: JupyterLab) -> Iterator[Any]:
+    """One JupyterLab page per worker, in which lessons are opened one after another.
+
+    Loading JupyterLab costs Chromium about 7 s of CPU on this machine; a learner loads
+    it once and opens lesson after lesson in it, and so does the test (each lesson then
+    costs 2 s to open instead of 9).
+    """
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(PAGE_LOAD_TIMEOUT * 1000)
     page = context.new_page()
     try:
+        load_jupyterlab(page, lab)
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(jupyterlab_page: Any, lab: JupyterLab) -> Iterator[Any]:
+    """The page with nothing open; the lesson and its kernel are closed after the test."""
+    if not page_is_clean(jupyterlab_page):  # a lesson before this one left something
+        load_jupyterlab(jupyterlab_page, lab)
+    try:
+        yield jupyterlab_page
+    finally:
+        close_everything(jupyterlab_page)
         lab.shut_down_kernels()
+
+
+def load_jupyterlab(page: Any, lab: JupyterLab) -> None:
+    """JupyterLab, loaded afresh (?reset: an empty workspace) and ready for commands."""
+    page.goto(lab.url("/lab?reset"))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+
+
+def page_is_clean(page: Any) -> bool:
+    """JupyterLab is loaded, with no document or dialog open (False if the page broke)."""
+    try:
+        return bool(
+            page.evaluate(
+                """() => !!window.jupyterapp
+                    && [...window.jupyterapp.shell.widgets('main')].length === 0
+                    && !document.querySelector('.jp-Dialog')"""
+            )
+        )
+    except Exception:  # a crashed or closed page: the next lesson loads JupyterLab again
+        return False
+
+
+def close_everything(page: Any) -> None:
+    """Close what the lesson opened, without JupyterLab asking to save the outputs.
+
+    If that fails, the page is left as it is: the next lesson finds it unclean and
+    loads JupyterLab again.
+    """
+    with contextlib.suppress(Exception):
+        page.evaluate(
+            """() => {
+              for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
+                if (widget.context) widget.context.model.dirty = false;
+                widget.dispose();
+              }
+              return true;
+            }"""
+        )
 
 
 # --- the test -------------------------------------------------------------------------------
@@ -277,13 +338,17 @@ def test_lesson_runs_all_cells_in_jupyterlab(lesson: Path, page: Any, lab: Jupyt
 
 
 def open_lesson(page: Any, lab: JupyterLab, lesson: Path, cell_count: int) -> None:
-    # ?reset: a fresh workspace, so the previous lesson is not reopened with this one
-    page.goto(lab.url(f"/lab/tree/notebooks/{lesson.name}?reset"))
+    # as a double click in the file browser does
+    page.evaluate(
+        "(path) => window.jupyterapp.commands"
+        ".execute('docmanager:open', {path, factory: 'Notebook'}).then(() => true)",
+        f"notebooks/{lesson.name}",
+    )
     deadline = time.monotonic() + PAGE_LOAD_TIMEOUT
     state = None
     dead_since: float | None = None
     while time.monotonic() < deadline:
-        state = read_page(page)
+        state = read_page(page, brief=True)
         if state and len(state.cells) == cell_count and state.status == "idle":
             break
         # "unknown" and "starting" are normal while the page connects; "dead" for
@@ -328,7 +393,7 @@ def wait_until_finished(page: Any, lesson: Path, code_cells: list[ExpectedCell])
     state: PageState | None = None
     to_run = [cell.index for cell in code_cells if cell.source.strip()]
     while time.monotonic() - started < LESSON_TIMEOUT:
-        state = read_page(page)
+        state = read_page(page, brief=True)
         assert state is not None, f"{lesson.name}: the notebook is no longer the current tab"
         seen_running = seen_running or state.running or state.status == "busy"
         all_ran = all(EXECUTED.match(state.prompt(i)) for i in to_run)
@@ -336,7 +401,9 @@ def wait_until_finished(page: Any, lesson: Path, code_cells: list[ExpectedCell])
             settled_since = settled_since or time.monotonic()
             # all cells numbered: done; stopped early: make sure it stays stopped
             if all_ran or time.monotonic() - settled_since > 2:
-                return state
+                finished = read_page(page)  # now with every output
+                assert finished is not None, f"{lesson.name}: the notebook tab closed"
+                return finished
         else:
             settled_since = None
         if state.status == "dead":
