@@ -29,7 +29,8 @@ workers and its largest indivisible unit (a notebook or test module under
 ``--dist loadscope``, one test otherwise).  The slowest modules of the tests phase are
 listed: where the time goes.
 
-    .venv/bin/python scripts/bench_validation.py [--workers 2] [--repeat 1] [--only make-test]
+    .venv/bin/python scripts/bench_validation.py [--workers 2] [--test-workers 5] [--repeat 1]
+        [--only make-test]
 
 Run it with the project's interpreter: validation and kernels use the same one.
 """
@@ -169,15 +170,18 @@ class Phase:
         return max(self.item_time / self.workers, unit)
 
 
-def make_test_phases(workers: int, browser_workers: int) -> list[tuple[str, int, list[str]]]:
+def make_test_phases(
+    workers: int, test_workers: int, browser_workers: int
+) -> list[tuple[str, int, list[str]]]:
     """make test's four pytest runs, as the Makefile has them: label, workers, command."""
-    nbval, others, tests = validation_commands(workers, ["notebooks", "solutions", "tests"], [])
+    paths = ["notebooks", "solutions", "tests"]
+    nbval, others, tests = validation_commands(workers, paths, [], test_workers=test_workers)
     browser = [sys.executable, "-m", "pytest", "-n", str(browser_workers), "-p", "no:randomly"]
     browser += ["-p", "no:cacheprovider", "-m", "browser", "-q", "tests/test_browser.py"]
     return [
         ("lesson 07 and its solutions (nbval)", 2, nbval),
         ("the other notebooks (nbval)", workers, others),
-        ("the tests", workers, tests),
+        ("the tests", test_workers, tests),
         ("the browser test", browser_workers, browser),
     ]
 
@@ -204,7 +208,7 @@ def run_phase(label: str, workers: int, command: list[str], report: Path) -> Pha
     return Phase(label, workers, "loadscope" in command, wall, items, dict(scopes))
 
 
-def bench_make_test(workers: int, browser_workers: int) -> None:
+def bench_make_test(workers: int, test_workers: int, browser_workers: int) -> None:
     """make test's phases one after the other, each against its floor."""
     setup = subprocess.run([sys.executable, "tests/browser_setup.py"], cwd=ROOT, check=False)
     if setup.returncode != 0:
@@ -215,7 +219,7 @@ def bench_make_test(workers: int, browser_workers: int) -> None:
     print("  {:<38s} {:>7s} {:>7s} {:>7s} {:>7s} {:>10s}".format(*heading))
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         for number, (label, count, command) in enumerate(
-            make_test_phases(workers, browser_workers)
+            make_test_phases(workers, test_workers, browser_workers)
         ):
             phase = run_phase(label, count, command, Path(folder) / f"phase-{number}.xml")
             phases.append(phase)
@@ -249,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="parallel workers (2)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, median kept (1)")
     parser.add_argument(
+        "--test-workers", type=int, help="workers for the tests, as make test (as --workers)"
+    )
+    parser.add_argument(
         "--browser-workers", type=int, default=3, help="browser pages at once, as make test (3)"
     )
     parser.add_argument(
@@ -263,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "make-test":
         bench_notebooks(workers, repeat)
     if args.only != "notebooks":
-        bench_make_test(workers, args.browser_workers)
+        bench_make_test(workers, args.test_workers or workers, args.browser_workers)
     print(f"\nAt the end: {load_average()}")
     return 0
 

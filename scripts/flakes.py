@@ -54,9 +54,17 @@ class Run:
 
 
 def validation_commands(
-    workers: int, paths: list[str], extra: list[str], with_browser: bool = False
+    workers: int,
+    paths: list[str],
+    extra: list[str],
+    with_browser: bool = False,
+    test_workers: int | None = None,
 ) -> list[list[str]]:
-    """``make test``'s phases: lesson 07's computing notebooks, the other notebooks, the tests."""
+    """``make test``'s phases: lesson 07's computing notebooks, the other notebooks, the tests.
+
+    The tests get ``test_workers`` workers (``workers`` if not given), as ``make test``
+    gives them ``TEST_WORKERS``.
+    """
     notebooks = [path for path in paths if path.rstrip("/") != "tests"]
     tests = [path for path in paths if path.rstrip("/") == "tests"]
     computing = [path for path in COMPUTING if path.split("/")[0] in notebooks]
@@ -64,7 +72,7 @@ def validation_commands(
     phases = [
         (min(workers, 2), computing),
         (workers, others if notebooks else []),
-        (workers, tests),
+        (test_workers or workers, tests),
     ]
     return [
         validation_command(count, phase, extra, with_browser) for count, phase in phases if phase
@@ -156,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the browser test in, as make test does (it loads the machine meanwhile)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="pytest-xdist workers for the notebooks (2)"
+    )
+    parser.add_argument(
+        "--test-workers", type=int, help="pytest-xdist workers for the tests (as --workers)"
+    )
     parser.add_argument(
         "paths",
         nargs="*",
@@ -171,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in published.export(ROOT, COURSE):  # as make test does
         print(f"note: {note}")
     commands = validation_commands(
-        args.workers, args.paths, args.pytest_args.split(), args.with_browser
+        args.workers, args.paths, args.pytest_args.split(), args.with_browser, args.test_workers
     )
     log_dir = Path(tempfile.mkdtemp(prefix="flakes-"))
     load = start_load() if args.load else None

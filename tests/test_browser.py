@@ -46,9 +46,9 @@ from lab_server import JupyterLab, running_jupyterlab
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-# The longest lessons first (measured with --durations: Run All of 07 takes about 55 s
-# here, of 03 about 37 s, of the others 18 to 31 s), so that with a few pages at once the
-# run does not end waiting for a long lesson started last.
+# The longest lessons first (measured with --durations, 3 pages at once: Run All of 07
+# takes about 55 s here, of 03 about 32 s, of the others 14 to 24 s), so that the run
+# does not end waiting for a long lesson started last.
 SLOWEST = ("07-concurrency-vs-parallelism", "03-tasks", "02-event-loop")
 LESSONS = sorted(
     (REPO / "notebooks").glob("[0-9]*.ipynb"),
