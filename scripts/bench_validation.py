@@ -94,11 +94,14 @@ def execute_plain(path_name: str) -> NotebookTiming:
     """Execute one notebook with nbclient, no comparison, timing the kernel and each cell."""
     from nbclient import NotebookClient
 
+    from asyncio_tutorial.kernels import AsyncUnixSocketKernelManager
+
     path = Path(path_name)
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         kernel_name="python3",
+        kernel_manager_class=AsyncUnixSocketKernelManager,
         timeout=CELL_TIMEOUT,
         allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from asyncio_tutorial.kernels import TRANSPORT
+
 START_TIMEOUT = 120  # seconds; a cold start on a busy 2-core machine takes ~10 s
 
 
@@ -110,6 +112,9 @@ def running_jupyterlab(root_dir: Path) -> Iterator[JupyterLab]:
             # window.jupyterapp: lets the test read each output's type (an error and a
             # stream on stderr render alike) and the kernel's status from the page
             "--LabApp.expose_app_in_browser=True",
+            # kernels on Unix sockets, as in the rest of make test: a lesson's server
+            # cannot take a kernel's port (src/asyncio_tutorial/kernels.py)
+            f"--KernelManager.transport={TRANSPORT}",
         ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             command.append("--allow-root")

@@ -50,6 +50,8 @@ def run_nbval(path: Path) -> subprocess.CompletedProcess[str]:
             "no:cacheprovider",
             "-p",
             "no:xdist",
+            "-p",
+            "asyncio_tutorial.kernels",
             "--nbval",
             "--nbval-current-env",
             "--nbval-sanitize-with",

@@ -23,7 +23,6 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_client.manager import start_new_kernel
 
 from asyncio_tutorial import crawler
 from asyncio_tutorial.crawler import (
@@ -37,6 +36,7 @@ from asyncio_tutorial.crawler import (
     server_timing,
     speedup,
 )
+from asyncio_tutorial.kernels import start_new_kernel
 from asyncio_tutorial.servers import local_site
 from asyncio_tutorial.site import RequestLog, describe, practice_pages, site_pages
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from jupyter_client.manager import start_new_kernel
 
+from asyncio_tutorial.kernels import start_new_kernel
 from asyncio_tutorial.servers import (
     HOST,
     Page,

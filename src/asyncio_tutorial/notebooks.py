@@ -53,9 +53,12 @@ def execute(
     """
     from nbclient import NotebookClient
 
+    from asyncio_tutorial.kernels import AsyncUnixSocketKernelManager
+
     client = NotebookClient(
         notebook,
         kernel_name=KERNEL_NAME,
+        kernel_manager_class=AsyncUnixSocketKernelManager,  # no TCP port to lose: kernels.py
         timeout=timeout,
         interrupt_on_timeout=True,
         allow_errors=allow_errors,
