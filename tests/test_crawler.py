@@ -121,7 +121,13 @@ def test_a_stopped_crawl_keeps_its_pages_and_leaves_nothing_running() -> None:
             return crawl, await site.traffic.settle(), workers
 
     crawl, settled, left = asyncio.run(scenario())
-    assert len(crawl.pages) == 9  # the front page, then two waves of four
+    # Pages take 0.1 s: the front page, then waves of four; two waves by 0.35 s on an
+    # idle machine, one at least when a loaded machine makes each wave late.
+    answered = {r.url for r in crawl.requests if r.outcome == "200"}
+    stopped = [r for r in crawl.requests if r.outcome == "cancelled"]
+    assert len(answered) >= 5 and set(crawl.pages) == answered
+    # the requests in flight (one a worker, unless it was between two) noted as cancelled
+    assert 1 <= len(stopped) <= 4 and len(answered) + len(stopped) == len(crawl.requests)
     assert settled and not left
 
 
