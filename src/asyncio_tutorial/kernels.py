@@ -1,4 +1,4 @@
-"""Kernels that the course's commands start talk to them over Unix sockets, not TCP ports.
+"""The kernels the course starts listen on Unix sockets, not TCP ports.
 
 jupyter_client chooses a kernel's five TCP ports by binding port 0 and letting go of
 the port at once; the kernel binds them when it has started, a second or two later on
@@ -14,7 +14,7 @@ each kernel gets names of its own in Jupyter's runtime folder, which the kernel 
 jupyter_client remove when it stops.  ``make test`` loads this module into every
 pytest process (``-p asyncio_tutorial.kernels`` in ``pyproject.toml``), where it hands
 nbval this manager; ``record``, ``check`` and ``progress`` run notebooks with it too.
-Windows has no Unix sockets for ZeroMQ there: kernels keep TCP, as usual.
+On Windows, where ZeroMQ has no Unix sockets, kernels keep TCP as usual.
 """
 
 from __future__ import annotations
