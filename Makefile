@@ -62,19 +62,19 @@ PYTEST := $(CURDIR)/$(BIN)/python -m pytest
 COMPUTING := notebooks/07-concurrency-vs-parallelism.ipynb solutions/07-concurrency-vs-parallelism.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 test: venv
-	$(BIN)/python tests/browser_setup.py
+	$(BIN)/python tests/course/browser_setup.py
 	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
 	cd $(PUBLISHED) && $(PYTEST) -n 2 --dist loadscope $(NBVAL) $(COMPUTING)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
 		$(NOTEBOOKS) $(COMPUTING:%=--ignore=%)
 	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser" $(NBVAL) tests
-	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/test_browser.py
+	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/course/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 
 browser: venv
-	$(BIN)/python tests/browser_setup.py
+	$(BIN)/python tests/course/browser_setup.py
 	$(BIN)/python -m asyncio_tutorial published $(PUBLISHED)
-	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/test_browser.py
+	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/course/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 
 RUNS ?= 10

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import nbformat
 
-from asyncio_tutorial import notebooks
+from asyncio_tutorial import recording
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -180,7 +180,7 @@ def make_test_phases(
     paths = ["notebooks", "solutions", "tests"]
     nbval, others, tests = validation_commands(workers, paths, [], test_workers=test_workers)
     browser = [sys.executable, "-m", "pytest", "-n", str(browser_workers), "-p", "no:randomly"]
-    browser += ["-p", "no:cacheprovider", "-m", "browser", "-q", "tests/test_browser.py"]
+    browser += ["-p", "no:cacheprovider", "-m", "browser", "-q", "tests/course/test_browser.py"]
     return [
         ("lesson 07 and its solutions (nbval)", 2, nbval),
         ("the other notebooks (nbval)", workers, others),
@@ -213,9 +213,9 @@ def run_phase(label: str, workers: int, command: list[str], report: Path) -> Pha
 
 def bench_make_test(workers: int, test_workers: int, browser_workers: int) -> None:
     """make test's phases one after the other, each against its floor."""
-    setup = subprocess.run([sys.executable, "tests/browser_setup.py"], cwd=ROOT, check=False)
+    setup = subprocess.run([sys.executable, "tests/course/browser_setup.py"], cwd=ROOT, check=False)
     if setup.returncode != 0:
-        sys.exit("no browser for the browser test (see tests/browser_setup.py's message)")
+        sys.exit("no browser for the browser test (see tests/course/browser_setup.py's message)")
     phases: list[Phase] = []
     print("\nmake test, phase by phase (item time: its tests' own durations, summed):")
     heading = ("phase", "workers", "wall", "items", "floor", "wall/floor")
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_notebooks(workers: int, repeat: int) -> None:
     """The notebooks' validation, serial and parallel, against plain execution and the floor."""
-    paths = notebooks.find_notebooks([COURSE / folder for folder in FOLDERS])
+    paths = recording.find_notebooks([COURSE / folder for folder in FOLDERS])
     if not paths:
         sys.exit("no notebooks in notebooks/ or solutions/")
     names = ", ".join(str(p.relative_to(COURSE)) for p in paths)

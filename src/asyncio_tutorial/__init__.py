@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asyncio_tutorial.claims import timed
 from asyncio_tutorial.timeline import timeline
-from asyncio_tutorial.timing import timed
 
 __all__ = ["timed", "timeline", "load_ipython_extension", "unload_ipython_extension"]
 

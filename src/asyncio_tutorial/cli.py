@@ -25,7 +25,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from asyncio_tutorial import notebooks
+from asyncio_tutorial import recording
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _record(args: argparse.Namespace) -> int:
-    notebooks.record_all(notebooks.find_notebooks(args.paths), workers=args.jobs)
+    recording.record_all(recording.find_notebooks(args.paths), workers=args.jobs)
     return 0
 
 
@@ -93,7 +93,7 @@ def _exercises(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> int:
     from asyncio_tutorial import progress
 
-    paths = notebooks.find_notebooks(args.paths)
+    paths = recording.find_notebooks(args.paths)
     for report in progress.check_workbooks(paths, workers=args.jobs):
         print(progress.format_report(report), flush=True)
     return 0
@@ -105,7 +105,7 @@ def _check(args: argparse.Namespace) -> int:
     if Path(args.file).is_dir():
         print(f"error: check takes one notebook; for folders use progress {args.file}")
         return 2
-    (path,) = notebooks.find_notebooks([args.file])
+    (path,) = recording.find_notebooks([args.file])
     report = progress.check_workbook(path)
     print(progress.format_report(report))
     return 0 if report.all_passed else 1

@@ -66,7 +66,7 @@ def print_report() -> None:
 
     This runs inside the kernel, in the cell added to the end of the copy.
     """
-    from asyncio_tutorial.exercises.core import CORRECT, registered
+    from asyncio_tutorial.checkers.core import CORRECT, registered
 
     for exercise in registered():
         result = exercise.last_result
@@ -107,8 +107,8 @@ def run_copy(path: Path) -> nbformat.NotebookNode:
     Notebooks are read and run here, not at import: the kernel imports this module for
     :func:`print_report` and needs neither nbformat nor nbclient.
     """
-    from asyncio_tutorial.notebooks import execute
     from asyncio_tutorial.quick_nbformat import nbformat
+    from asyncio_tutorial.recording import execute
 
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
@@ -163,7 +163,7 @@ def _lesson_number(path: Path) -> str | None:
 
 def _lesson_exercises(lesson: str) -> list:
     try:
-        module = importlib.import_module(f"asyncio_tutorial.exercises.lesson{lesson}")
+        module = importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson}")
     except ModuleNotFoundError:
         return []
     return list(getattr(module, "EXERCISES", []))

@@ -20,7 +20,7 @@ program keeping one core busy, the three programs share the two cores and the wo
 get about 1.3 between them; on a virtual machine whose host is busy, less again.  All
 are true, and a recorded "×1.9" would be false on the busy machine.  So the table
 checks each row against what the lesson claims, like
-:class:`~asyncio_tutorial.timing.timed`:
+:class:`~asyncio_tutorial.claims.timed`:
 
 * a row within its claim prints the *claimed* figure, the same on every run;
 * a row outside it prints the measured figures, marked ✗, so validation fails instead

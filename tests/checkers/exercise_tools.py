@@ -1,0 +1,48 @@
+"""Load the exercises' worked answers and stubs from the notebooks themselves.
+
+The worked answers live in ``solutions/NN-topic.ipynb`` and the stubs in the generated
+``exercises/NN-topic.ipynb``: tests run exactly those, never copies kept here.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def definitions(notebook: Path) -> dict[str, Any]:
+    """Run a notebook's code cells, except magics and checks, and return what they define."""
+    namespace: dict[str, Any] = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "code" and not cell.source.startswith("%"):
+            if ".check(" not in cell.source:
+                exec(compile(cell.source, str(notebook), "exec"), namespace)
+    return namespace
+
+
+def worked(lesson: str) -> dict[str, Any]:
+    """What ``solutions/<lesson>.ipynb`` defines, e.g. ``worked("01-coroutines")["greet"]``."""
+    return definitions(ROOT / "solutions" / f"{lesson}.ipynb")
+
+
+def stubs(lesson: str) -> dict[str, Any]:
+    """What the learner's workbook ``exercises/<lesson>.ipynb`` defines before any edit."""
+    return definitions(ROOT / "exercises" / f"{lesson}.ipynb")
+
+
+def lessons_with_exercises() -> list[str]:
+    """``["01-coroutines", ...]``: every lesson that has a solutions notebook."""
+    return [path.stem for path in sorted((ROOT / "solutions").glob("*.ipynb"))]
+
+
+def checkers(lesson: str) -> ModuleType:
+    """The checker module of a lesson, e.g. ``asyncio_tutorial.checkers.lesson01``."""
+    return importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson[:2]}")

@@ -1,0 +1,452 @@
+"""The exercise machinery: running answers under a time limit and naming the classic mistakes.
+
+The answers here are synthetic, one per mistake, so that every kind of mistake a later
+lesson needs (sequential work, tasks left running) is pinned down even where lesson
+01's exercises do not use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from asyncio_tutorial.checkers import core, diagnose, runner
+from asyncio_tutorial.checkers.core import Exercise, Result, correct
+
+LIMIT = 1.0  # seconds: short, so that the hang tests stay quick
+
+
+def check_fetch_all(fetch_all: Any) -> Result:
+    """A lesson-03-style checker: three 0.2 s downloads that should overlap."""
+    problem = diagnose.expect_coroutine_function(fetch_all, "fetch_all")
+    if problem:
+        return problem
+    outcome = runner.run_coroutine(fetch_all, 3.0)
+    problem = diagnose.common_mistakes(
+        outcome, "fetch_all()", name="fetch_all", hint_call="ex1.hint()", time_limit=3.0
+    )
+    if problem:
+        return problem
+    if not isinstance(outcome.value, list):
+        return core.wrong("wrong_type", f"fetch_all() returned {outcome.value!r}, not a list")
+    if outcome.value != [0, 1, 2]:
+        return core.wrong("wrong_value", f"fetch_all() returned {outcome.value!r}")
+    problem = diagnose.judge_duration(outcome.elapsed, 0.2, "fetch_all()", sequential=0.6)
+    return problem or correct("fetch_all() took 0.2 s")
+
+
+def check_waiter(wait: Any) -> Result:
+    """A checker for an answer that should just wait 0.1 s, with a short time limit."""
+    problem = diagnose.expect_coroutine_function(wait, "wait")
+    if problem:
+        return problem
+    outcome = runner.run_coroutine(wait, LIMIT)
+    return diagnose.common_mistakes(
+        outcome, "wait()", name="wait", hint_call="ex2.hint()", time_limit=LIMIT
+    ) or correct("waited")
+
+
+fetch_exercise = Exercise("99", 1, "Fetch all", "fetch_all", check_fetch_all, ["one", "two"])
+wait_exercise = Exercise("99", 2, "Wait", "wait", check_waiter, [])
+
+
+@pytest.fixture(autouse=True)
+def no_stray_warnings(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Nothing a check does may show up as a warning or on stderr afterwards."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+        gc.collect()
+    # (looptime's pytest plugin warns once per process, in whichever test comes first.)
+    assert [str(w.message) for w in caught if "looptime" not in w.filename] == []
+    assert capsys.readouterr().err == ""
+    assert not [t for t in threading.enumerate() if t.name == "asyncio-tutorial-answer"]
+    assert time.sleep is runner._sleep_watch.original
+
+
+# --- the right answer, and the stub ---------------------------------------------------
+
+
+async def fetch_all_concurrently() -> list[int]:
+    return list(await asyncio.gather(*(asyncio.sleep(0.2, i) for i in range(3))))
+
+
+async def fetch_all_stub() -> list[int]:
+    raise NotImplementedError
+
+
+def test_concurrent_answer_is_correct() -> None:
+    assert fetch_exercise.evaluate(fetch_all_concurrently) == correct("fetch_all() took 0.2 s")
+
+
+def test_stub_is_not_attempted_rather_than_wrong() -> None:
+    result = fetch_exercise.evaluate(fetch_all_stub)
+    assert result.status == core.NOT_ATTEMPTED
+    assert "ex1.hint()" in result.message
+
+
+# --- forgot await ---------------------------------------------------------------------
+
+
+async def fetch_all_returning_a_coroutine() -> Any:
+    return asyncio.gather(*(asyncio.sleep(0.2, i) for i in range(3)))
+
+
+async def sleeps_without_await() -> None:
+    asyncio.sleep(0.1)  # noqa: RUF006 - the mistake under test
+
+
+async def fetch_all_returning_coroutines() -> list[Any]:
+    return [asyncio.sleep(0.2, i) for i in range(3)]
+
+
+def test_returned_coroutines_are_forgot_await_and_get_closed() -> None:
+    result = fetch_exercise.evaluate(fetch_all_returning_coroutines)
+    assert result.mistake == "forgot_await"
+    assert "sleep" in result.message
+
+
+def test_coroutine_never_awaited_is_forgot_await() -> None:
+    result = wait_exercise.evaluate(sleeps_without_await)
+    assert result.mistake == "forgot_await"
+    assert "never awaited" in result.message
+
+
+def test_returned_future_that_is_not_a_list_is_a_wrong_type() -> None:
+    # gather() returns a future, not a coroutine: awaiting was forgotten all the same,
+    # and the value check catches it (the future is cancelled with the loop).
+    result = fetch_exercise.evaluate(fetch_all_returning_a_coroutine)
+    assert result.mistake in {"wrong_type", "tasks_left_running"}
+
+
+def test_passing_a_coroutine_object_instead_of_the_function_is_explained() -> None:
+    result = fetch_exercise.evaluate(fetch_all_concurrently())
+    assert result.mistake == "not_callable"
+    assert "without parentheses" in result.message
+
+
+def test_using_a_coroutine_as_its_result_is_forgot_await() -> None:
+    async def wait() -> Any:
+        return asyncio.sleep(0.1, {"a": 1})["a"]
+
+    assert wait_exercise.evaluate(wait).mistake == "forgot_await"
+
+
+# --- plain def, sequential, blocking --------------------------------------------------
+
+
+def test_plain_def_is_told_to_use_async_def() -> None:
+    def fetch_all() -> list[int]:
+        return [0, 1, 2]
+
+    result = fetch_exercise.evaluate(fetch_all)
+    assert result.mistake == "not_async"
+    assert "async def" in result.message
+
+
+def test_sequential_answer_is_told_to_start_them_all_first() -> None:
+    async def fetch_all() -> list[int]:
+        return [await asyncio.sleep(0.2, i) for i in range(3)]
+
+    result = fetch_exercise.evaluate(fetch_all)
+    assert result.mistake == "sequential"
+    assert "0.6 s" in result.message
+
+
+def test_time_sleep_on_the_loop_is_blocking() -> None:
+    async def wait() -> None:
+        time.sleep(0.1)
+
+    result = wait_exercise.evaluate(wait)
+    assert result.mistake == "blocking"
+    assert "time.sleep(0.1)" in result.message
+
+
+def test_busy_loop_on_the_loop_is_blocking() -> None:
+    async def wait() -> None:
+        end = time.perf_counter() + 0.2
+        while time.perf_counter() < end:
+            pass
+
+    result = wait_exercise.evaluate(wait)
+    assert result.mistake == "blocking"
+    assert "busy" in result.message
+
+
+def test_a_busy_loop_verdict_is_confirmed_by_two_of_three_runs() -> None:
+    # The first run stands for a machine that paused at a bad moment (the clocks can
+    # take such a pause for computing); the second run shows what the answer does.
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            end = time.perf_counter() + 0.2
+            while time.perf_counter() < end:
+                pass
+        await asyncio.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake is None
+    assert len(runs) == 3  # blocking, then not, then not: two of three say not
+
+
+def test_a_busy_loop_missed_once_on_a_loaded_machine_is_still_blocking() -> None:
+    # The second run stands for a busy loop that got so little of the processor that
+    # it looked idle; the first and third show what the answer does.
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        if len(runs) != 2:
+            end = time.perf_counter() + 0.2
+            while time.perf_counter() < end:
+                pass
+        await asyncio.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
+    assert len(runs) == 3
+
+
+def test_a_busy_loop_seen_twice_needs_no_third_run() -> None:
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        end = time.perf_counter() + 0.2
+        while time.perf_counter() < end:
+            pass
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
+    assert len(runs) == 2
+
+
+def test_a_time_sleep_verdict_needs_no_second_run() -> None:
+    runs = []
+
+    async def wait() -> None:
+        runs.append(1)
+        time.sleep(0.1)
+
+    assert wait_exercise.evaluate(wait).mistake == "blocking"
+    assert len(runs) == 1
+
+
+def test_short_awaits_are_not_blocking() -> None:
+    async def wait() -> None:
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+
+    assert wait_exercise.evaluate(wait).status == core.CORRECT
+
+
+# --- hangs ----------------------------------------------------------------------------
+
+
+def _timed_evaluate(exercise: Exercise, answer: Any) -> tuple[Result, float]:
+    started = time.perf_counter()
+    result = exercise.evaluate(answer)
+    return result, time.perf_counter() - started
+
+
+def test_an_answer_that_returned_in_time_is_no_hang_when_the_clean_up_after_it_is_slow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under a full validation on 2 cores, a 10 ms answer was once called a hang: the
+    # garbage collection after it, in a big test process, outlasted the 1 s limit.
+    collect = gc.collect
+    slowed: list[int] = []
+
+    def slow_collect(*args: Any) -> int:
+        if threading.current_thread().name == "asyncio-tutorial-answer" and not slowed:
+            slowed.append(1)
+            threading.Event().wait(LIMIT + 0.3)  # (time.sleep would be judged)
+        return collect(*args)
+
+    monkeypatch.setattr(gc, "collect", slow_collect)
+
+    async def wait() -> None:
+        await asyncio.sleep(0.01)
+
+    result, took = _timed_evaluate(wait_exercise, wait)
+    assert result.mistake is None, result.message
+    assert slowed and took < LIMIT + 1.5
+
+
+def test_busy_hang_is_stopped_within_the_limit_and_the_next_check_works() -> None:
+    async def wait() -> None:
+        while True:
+            pass
+
+    result, took = _timed_evaluate(wait_exercise, wait)
+    assert result.mistake == "hang"
+    assert "blocked the whole time" in result.message
+    assert took < LIMIT + 1
+    assert wait_exercise.evaluate(sleeps_briefly).status == core.CORRECT
+
+
+async def sleeps_briefly() -> None:
+    await asyncio.sleep(0.01)
+
+
+def test_awaiting_forever_is_a_hang_and_its_cleanup_runs() -> None:
+    cleaned_up = threading.Event()
+
+    async def wait() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned_up.set()
+
+    result, took = _timed_evaluate(wait_exercise, wait)
+    assert result.mistake == "hang"
+    assert "It has been stopped" in result.message
+    assert took < LIMIT + 1
+    assert cleaned_up.is_set()
+
+
+def test_an_answer_that_swallows_cancellation_is_still_stopped() -> None:
+    async def wait() -> None:
+        while True:
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                pass
+
+    result, took = _timed_evaluate(wait_exercise, wait)
+    assert result.mistake == "hang"
+    assert took < LIMIT + 1
+
+
+def test_hanging_plain_function_is_stopped() -> None:
+    def spin() -> None:
+        while True:
+            pass
+
+    outcome = runner.run_function(spin, LIMIT)
+    assert outcome.timed_out and not outcome.stuck
+
+
+def test_answer_stuck_in_c_code_is_reported_and_the_kernel_is_not_frozen() -> None:
+    release = threading.Event()
+
+    async def wait() -> None:
+        release.wait()  # blocks in C: nothing can interrupt it
+
+    try:
+        result, took = _timed_evaluate(wait_exercise, wait)
+        assert result.mistake == "hang"
+        assert "restart the kernel" in result.message
+        assert took < LIMIT + 1
+    finally:
+        release.set()
+        for thread in threading.enumerate():
+            if thread.name == "asyncio-tutorial-answer":
+                thread.join(2)
+
+
+# --- tasks left running ----------------------------------------------------------------
+
+
+def test_tasks_left_running_are_reported_and_cancelled() -> None:
+    started: list[asyncio.Task[None]] = []
+
+    async def worker() -> None:
+        await asyncio.sleep(10)
+
+    async def wait() -> None:
+        started.append(asyncio.create_task(worker()))
+        started.append(asyncio.create_task(worker()))
+        await asyncio.sleep(0.01)
+
+    result, took = _timed_evaluate(wait_exercise, wait)
+    assert result.mistake == "tasks_left_running"
+    assert "worker, worker" in result.message
+    assert all(task.cancelled() for task in started)
+    assert took < 1
+
+
+# --- wrong values, errors, checker failures -------------------------------------------
+
+
+def test_wrong_value_and_wrong_type_are_told_apart() -> None:
+    async def as_tuple() -> tuple[int, ...]:
+        return tuple(await asyncio.gather(*(asyncio.sleep(0.2, i) for i in range(3))))
+
+    async def off_by_one() -> list[int]:
+        return list(await asyncio.gather(*(asyncio.sleep(0.2, i) for i in range(1, 4))))
+
+    assert fetch_exercise.evaluate(as_tuple).mistake == "wrong_type"
+    assert fetch_exercise.evaluate(off_by_one).mistake == "wrong_value"
+
+
+def test_an_exception_is_reported_with_its_type_and_message() -> None:
+    async def wait() -> None:
+        raise ValueError("no such user")
+
+    result = wait_exercise.evaluate(wait)
+    assert result.mistake == "raised"
+    assert "ValueError: no such user" in result.message
+
+
+def test_asyncio_run_inside_a_coroutine_is_nested_run() -> None:
+    async def wait() -> None:
+        asyncio.run(sleeps_briefly())
+
+    assert wait_exercise.evaluate(wait).mistake == "nested_run"
+
+
+def test_a_failing_checker_is_not_blamed_on_the_learner() -> None:
+    def broken(answer: Any) -> Result:
+        raise KeyError("oops")
+
+    exercise = Exercise("99", 3, "Broken", "f", broken, [])
+    assert exercise.evaluate(sleeps_briefly).mistake == "checker_failed"
+
+
+def test_check_prints_the_verdict_and_remembers_it(capsys: pytest.CaptureFixture[str]) -> None:
+    wait_exercise.check(sleeps_briefly)
+    assert capsys.readouterr().out == "✓ Correct: waited\n"
+    assert wait_exercise.last_result == correct("waited")
+
+
+# --- timing verdicts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "mistake"),
+    [(0.05, "too_fast"), (0.2, None), (0.3, None), (0.45, "sequential"), (0.6, "sequential")],
+)
+def test_durations_are_judged_against_expected_and_sequential(
+    elapsed: float, mistake: str | None
+) -> None:
+    result = diagnose.judge_duration(elapsed, 0.2, "f()", sequential=0.6)
+    assert (result.mistake if result else None) == mistake
+
+
+def test_too_slow_without_a_sequential_figure() -> None:
+    result = diagnose.judge_duration(0.5, 0.1, "f()")
+    assert result is not None and result.mistake == "too_slow"
+
+
+# --- hints --------------------------------------------------------------------------------
+
+
+def test_hints_come_one_at_a_time_then_point_to_the_solution(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exercise = Exercise("99", 4, "Hinted", "f", check_waiter, ["first", "second"])
+    exercise.hint()
+    assert capsys.readouterr().out == "Hint 1 of 2: first\n"
+    exercise.hint()
+    second = capsys.readouterr().out
+    assert second.startswith("Hint 2 of 2: second\n")
+    assert "ex4.solution()" in second
+    exercise.hint()
+    assert capsys.readouterr().out == second

@@ -1,0 +1,187 @@
+"""Workbooks: generated from the solutions, in sync with them, and run by ``progress``
+on copies that leave the learner's files untouched.
+
+The last two tests execute notebooks in a kernel (a few seconds each); the rest are quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from asyncio_tutorial import cli, progress, workbooks
+from asyncio_tutorial.checkers.lesson01 import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def test_stub_keeps_the_signature_and_docstring_and_indents_like_the_markers() -> None:
+    source = (
+        "async def greet(name):\n"
+        '    """Say hello."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    await asyncio.sleep(0.1)\n"
+        '    return f"Hello, {name}!"\n'
+        "    ### END SOLUTION\n"
+        "\n"
+        "\n"
+        "def other():\n"
+        "    return 1"
+    )
+    assert workbooks.stub_out(source) == (
+        "async def greet(name):\n"
+        '    """Say hello."""\n'
+        "    # Your code here\n"
+        "    raise NotImplementedError\n"
+        "\n"
+        "\n"
+        "def other():\n"
+        "    return 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "complaint"),
+    [
+        ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "inside a function body"),
+        ("def f():\n    ### BEGIN SOLUTION\n    return 1", "never ended"),
+        ("def f():\n    return 1\n    ### END SOLUTION", "without"),
+        ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n", "inside another"),
+    ],
+)
+def test_misplaced_markers_are_refused_with_a_reason(source: str, complaint: str) -> None:
+    with pytest.raises(workbooks.MarkerError, match=complaint):
+        workbooks.stub_out(source)
+
+
+def test_without_markers_shows_the_answer_as_written() -> None:
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+    assert workbooks.without_markers(source) == "def f():\n    return 1"
+
+
+@pytest.mark.parametrize("solutions", SOLUTIONS, ids=lambda path: path.name)
+def test_committed_workbook_is_what_the_generator_makes(solutions: Path, tmp_path: Path) -> None:
+    generated = tmp_path / solutions.name
+    workbooks.generate(solutions, generated)
+    committed = ROOT / "exercises" / solutions.name
+    assert committed.exists(), "run `make exercises` and commit exercises/"
+    assert committed.read_bytes() == generated.read_bytes(), "run `make exercises`"
+    assert not workbooks.generate(solutions, generated), "the generator is not deterministic"
+
+
+@pytest.mark.parametrize("solutions", SOLUTIONS, ids=lambda path: path.name)
+def test_workbook_has_no_answers_outputs_or_counts(solutions: Path) -> None:
+    workbook = nbformat.read(ROOT / "exercises" / solutions.name, as_version=4)
+    text = json.dumps(workbook)
+    assert workbooks.BEGIN not in text and workbooks.END not in text
+    for cell in workbook.cells:
+        assert workbooks.SOLUTIONS_ONLY_TAG not in cell.metadata.get("tags", [])
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_every_exercise_has_exactly_one_worked_answer_to_show() -> None:
+    notebook = ROOT / "solutions" / "01-coroutines.ipynb"
+    for exercise in EXERCISES:
+        source = workbooks.solution_source(notebook, exercise.answer)
+        assert f"def {exercise.answer}(" in source
+        assert workbooks.BEGIN not in source
+
+
+def test_solution_shows_the_cell_from_the_solutions_notebook(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT / "exercises")
+    EXERCISES[0].solution()
+    shown = capsys.readouterr().out
+    assert "Worked answer to ex1 (01-coroutines.ipynb):" in shown
+    assert "await asyncio.sleep(0.1)" in shown
+
+
+def test_exercises_command_writes_every_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "exercises"
+    assert cli.main(["exercises", "--solutions", str(ROOT / "solutions"), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in SOLUTIONS]
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_check_exits_with_1_unless_every_exercise_passed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def report(statuses: list[str]) -> progress.WorkbookReport:
+        exercises = [progress.ExerciseStatus(f"ex{i}", "t", s) for i, s in enumerate(statuses)]
+        return progress.WorkbookReport(Path("x.ipynb"), exercises)
+
+    workbook = str(ROOT / "exercises" / "01-coroutines.ipynb")
+    for statuses, code in [
+        ([progress.PASSED, progress.PASSED], 0),
+        ([progress.PASSED, progress.NOT_ATTEMPTED], 1),
+        ([progress.WRONG, progress.PASSED], 1),
+        ([progress.NOT_CHECKED], 1),
+        ([], 1),
+    ]:
+        monkeypatch.setattr(progress, "check_workbook", lambda path, s=statuses: report(s))
+        assert cli.main(["check", workbook]) == code
+    capsys.readouterr()
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.ipynb")}
+
+
+def test_progress_runs_every_workbook_on_a_copy_and_all_are_not_attempted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    before = _hashes(ROOT / "exercises")
+    assert cli.main(["progress"]) == 0
+    table = capsys.readouterr().out
+    assert _hashes(ROOT / "exercises") == before
+    assert "note:" not in table, table  # no cell raised: each workbook runs top to bottom
+    summaries = [line.strip() for line in table.splitlines() if " exercises: " in line]
+    assert len(summaries) == len(list((ROOT / "exercises").glob("*.ipynb"))), table
+    for summary in summaries:
+        assert re.fullmatch(r"(\d+) exercises: \1 not attempted", summary), table
+    for exercise in EXERCISES:
+        assert f"{exercise.name:<4} {exercise.title}" in table
+
+
+def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path: Path) -> None:
+    """A filled-in workbook: the first answer spins forever, the second forgets an await."""
+    solutions = nbformat.read(ROOT / "solutions" / "01-coroutines.ipynb", as_version=4)
+    cells = solutions.cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            if "async def greet" in cell.source:
+                cell.source = "async def greet(name):\n    while True:\n        pass"
+                hang = index + 1  # the check cell comes next
+            if "async def fetch_profile" in cell.source:  # forgets an await
+                cell.source = cell.source.replace("team = await", "team =")
+    cells.insert(hang, nbformat.v4.new_code_cell("import time\n\nstarted = time.perf_counter()"))
+    cells.insert(
+        hang + 2, nbformat.v4.new_code_cell("print(f'{time.perf_counter() - started:.3f}')")
+    )
+    workbook = tmp_path / "01-coroutines.ipynb"
+    nbformat.write(solutions, workbook)
+
+    executed = progress.run_copy(workbook)
+    report = progress.read_report(workbook, executed)
+
+    took = float(executed.cells[hang + 2].outputs[0].text)
+    assert took < 2.0 + 1  # lesson 01's time limit, plus one second
+    assert [e.status for e in report.exercises] == ["wrong", "wrong", "passed", "passed"]
+    assert "had not finished after 2.0 s" in report.exercises[0].message
+    assert "never awaited" in report.exercises[1].message
+    assert report.cell_errors == []
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("name") != "stderr", output.text  # no warnings leaked
