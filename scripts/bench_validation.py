@@ -63,7 +63,6 @@ from flakes import validation_commands  # noqa: E402  (make test's phases, one c
 COURSE = ROOT / ".published"  # what make test validates: the course as published
 FOLDERS = ("notebooks", "solutions")
 STAMP = re.compile(r"^\[(\d+\.\d)s\]", re.MULTILINE)
-CELL_TIMEOUT = 300
 
 
 @dataclass
@@ -102,7 +101,7 @@ def execute_plain(path_name: str) -> NotebookTiming:
         notebook,
         kernel_name="python3",
         kernel_manager_class=AsyncUnixSocketKernelManager,
-        timeout=CELL_TIMEOUT,
+        timeout=recording.CELL_TIMEOUT,
         allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
     )

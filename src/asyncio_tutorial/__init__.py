@@ -2,9 +2,35 @@
 
 Lessons start with ``%load_ext asyncio_tutorial``, which turns on timing stamps, the
 ``%%standalone`` cell magic and error reporting for exception groups (see
-:mod:`asyncio_tutorial.extension`).  The helpers lessons import are re-exported here::
+:mod:`asyncio_tutorial.extension`).  The helpers lessons use most are re-exported here::
 
     from asyncio_tutorial import timed, timeline
+
+The library's layout, for a reader who wants to know where to look.
+
+**What lessons and workbooks import** (:data:`LESSON_MODULES`; a test keeps notebooks to
+these):
+
+* :mod:`~asyncio_tutorial.claims`: ``timed``, the measured claim ("took 1.0 s");
+* :mod:`~asyncio_tutorial.timeline`: task timelines drawn as text charts;
+* :mod:`~asyncio_tutorial.cpu`: calibrated CPU work, the same amount on any machine;
+* :mod:`~asyncio_tutorial.speedups`: lesson 07's table of measured speedups;
+* :mod:`~asyncio_tutorial.servers` and :mod:`~asyncio_tutorial.site`: real local
+  servers (TCP, HTTP) and the capstone's website, on 127.0.0.1;
+* :mod:`~asyncio_tutorial.crawler`: the capstone's crawler, as a module and a program;
+* :mod:`~asyncio_tutorial.versions`: what changed in which Python release;
+* :mod:`~asyncio_tutorial.standalone`: ``%%standalone`` programs and their last run;
+* ``asyncio_tutorial.checkers.lessonNN``: each workbook's exercises and the helpers
+  they use (the rest of :mod:`~asyncio_tutorial.checkers` is the checking machinery).
+
+**Machinery** (no lesson imports it): :mod:`~asyncio_tutorial.extension`,
+:mod:`~asyncio_tutorial.stamps` and :mod:`~asyncio_tutorial.childstamps` (the IPython
+extension and its stamps); :mod:`~asyncio_tutorial.recording` (``make record``),
+:mod:`~asyncio_tutorial.workbooks` (``make exercises``), :mod:`~asyncio_tutorial.progress`
+(``make progress``), :mod:`~asyncio_tutorial.published` (what ``make test`` validates),
+:mod:`~asyncio_tutorial.update` (``make update``) and :mod:`~asyncio_tutorial.cli`, their
+command line; :mod:`~asyncio_tutorial.kernels`, :mod:`~asyncio_tutorial.lab` and
+:mod:`~asyncio_tutorial.quick_nbformat`, how the course starts kernels and JupyterLab.
 """
 
 from __future__ import annotations
@@ -15,6 +41,20 @@ from asyncio_tutorial.claims import timed
 from asyncio_tutorial.timeline import timeline
 
 __all__ = ["timed", "timeline", "load_ipython_extension", "unload_ipython_extension"]
+
+LESSON_MODULES = (
+    "asyncio_tutorial",
+    "asyncio_tutorial.claims",
+    "asyncio_tutorial.timeline",
+    "asyncio_tutorial.cpu",
+    "asyncio_tutorial.speedups",
+    "asyncio_tutorial.servers",
+    "asyncio_tutorial.site",
+    "asyncio_tutorial.crawler",
+    "asyncio_tutorial.versions",
+    "asyncio_tutorial.standalone",
+)
+"""The modules a lesson or a workbook may import, besides ``checkers.lessonNN``."""
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -33,7 +33,6 @@ WRONG = "wrong"
 NOT_ATTEMPTED = "not attempted"
 NOT_CHECKED = "not checked"
 
-CELL_TIMEOUT = 60  # seconds; a learner's cell that takes longer is interrupted
 _MARKER = "asyncio-tutorial-progress "
 _REPORT_CELL = "from asyncio_tutorial.progress import print_report\n\nprint_report()"
 
@@ -108,13 +107,13 @@ def run_copy(path: Path) -> nbformat.NotebookNode:
     :func:`print_report` and needs neither nbformat nor nbclient.
     """
     from asyncio_tutorial.quick_nbformat import nbformat
-    from asyncio_tutorial.recording import execute
+    from asyncio_tutorial.recording import WORKBOOK_CELL_TIMEOUT, execute
 
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
     with tempfile.TemporaryDirectory(prefix="progress-") as folder:
         # allow_errors: keep going, later exercises may still pass
-        execute(notebook, folder, allow_errors=True, timeout=CELL_TIMEOUT)
+        execute(notebook, folder, allow_errors=True, timeout=WORKBOOK_CELL_TIMEOUT)
     return notebook
 
 

@@ -18,7 +18,15 @@ from pathlib import Path
 from asyncio_tutorial.quick_nbformat import nbformat
 
 KERNEL_NAME = "python3"
-CELL_TIMEOUT = 120  # seconds; no lesson cell comes close
+
+# How long one cell may run before nbclient interrupts it, in seconds: the course's two
+# cell timeouts, side by side.  A lesson's cell takes at most a few seconds (its Run All
+# at most 45), so 120 s is room for a slow machine, never a limit a lesson meets.  A
+# workbook's cell is the learner's: a check cell ends within its exercise's time limit
+# (checkers.core.TIME_LIMIT, three runs at the most), but a cell the learner wrote may
+# wait for ever, and ``progress`` interrupts it after a minute and goes on.
+CELL_TIMEOUT = 120
+WORKBOOK_CELL_TIMEOUT = 60
 
 
 def find_notebooks(paths: list[str | os.PathLike[str]]) -> list[Path]:

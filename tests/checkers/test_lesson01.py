@@ -16,7 +16,6 @@ import pytest
 from exercise_tools import worked
 
 from asyncio_tutorial.checkers.lesson01 import (
-    EXERCISES,
     FlakyService,
     Pause,
     add_slowly,
@@ -27,14 +26,6 @@ from asyncio_tutorial.checkers.lesson01 import (
     fetch_team,
     fetch_user,
 )
-
-ANSWER_NAMES = {ex1: "greet", ex2: "fetch_profile", ex3: "run", ex4: "retry"}
-
-
-def test_exercises_are_numbered_in_order_and_have_hints() -> None:
-    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4"]
-    assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
-    assert {e: e.answer for e in EXERCISES} == ANSWER_NAMES
 
 
 def test_correct_greet_reports_the_measured_wait() -> None:
@@ -265,7 +256,7 @@ def test_run_that_never_stops_is_a_hang_reported_in_time() -> None:
     started = time.perf_counter()
     result = ex3.evaluate(run_swallowing_everything)
     assert result.mistake == "hang"
-    assert time.perf_counter() - started < 2.0 + 1
+    assert time.perf_counter() - started < ex3.time_limit + 1
 
 
 # --- exercise 4: retry ----------------------------------------------------------------

@@ -17,7 +17,6 @@ import pytest
 from asyncio_tutorial import versions
 from asyncio_tutorial.checkers.lesson09 import (
     BOOKS,
-    EXERCISES,
     Pool,
     ex1,
     ex2,
@@ -29,12 +28,6 @@ from asyncio_tutorial.checkers.lesson09 import (
 
 def ids(value: Any) -> str:
     return getattr(value, "__name__", str(value))
-
-
-def test_exercises_are_numbered_in_order_and_have_hints() -> None:
-    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3", "ex4"]
-    assert [e.answer for e in EXERCISES] == ["Countdown", "paginate", "first_match", "borrow"]
-    assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
 
 
 def test_the_pretend_services_behave_as_their_docstrings_say() -> None:

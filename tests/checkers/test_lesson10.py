@@ -21,7 +21,6 @@ import pytest
 
 from asyncio_tutorial.checkers.core import CORRECT
 from asyncio_tutorial.checkers.lesson10 import (
-    EXERCISES,
     Booking,
     RacyBooking,
     ex1,
@@ -33,16 +32,6 @@ from asyncio_tutorial.checkers.lesson10 import (
 
 def ids(value: Any) -> str:
     return getattr(value, "__name__", str(value))
-
-
-def test_exercises_are_numbered_in_order_and_have_hints() -> None:
-    assert [e.name for e in EXERCISES] == ["ex1", "ex2", "ex3"]
-    assert all(2 <= len(e.hints) <= 3 for e in EXERCISES)
-    assert [e.answer for e in EXERCISES] == [
-        "where_waiting",
-        "test_seat_is_booked_once",
-        "test_backoff",
-    ]
 
 
 async def book_twice_at_once(cls: type[Booking]) -> list[bool]:

@@ -18,43 +18,37 @@ from typing import Any
 import pytest
 
 from asyncio_tutorial.checkers import core, diagnose, runner
-from asyncio_tutorial.checkers.core import Exercise, Result, correct
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 
 LIMIT = 1.0  # seconds: short, so that the hang tests stay quick
 
 
 def check_fetch_all(fetch_all: Any) -> Result:
     """A lesson-03-style checker: three 0.2 s downloads that should overlap."""
-    problem = diagnose.expect_coroutine_function(fetch_all, "fetch_all")
-    if problem:
-        return problem
-    outcome = runner.run_coroutine(fetch_all, 3.0)
-    problem = diagnose.common_mistakes(
-        outcome, "fetch_all()", name="fetch_all", hint_call="ex1.hint()", time_limit=3.0
-    )
-    if problem:
-        return problem
+    diagnose.expect_coroutine_function(fetch_all)
+    outcome = runner.run_coroutine(fetch_all)
+    diagnose.common_mistakes(outcome, "fetch_all()")
     if not isinstance(outcome.value, list):
-        return core.wrong("wrong_type", f"fetch_all() returned {outcome.value!r}, not a list")
+        raise Wrong("wrong_type", f"fetch_all() returned {outcome.value!r}, not a list")
     if outcome.value != [0, 1, 2]:
-        return core.wrong("wrong_value", f"fetch_all() returned {outcome.value!r}")
-    problem = diagnose.judge_duration(outcome.elapsed, 0.2, "fetch_all()", sequential=0.6)
-    return problem or correct("fetch_all() took 0.2 s")
+        raise Wrong("wrong_value", f"fetch_all() returned {outcome.value!r}")
+    diagnose.judge_duration(outcome.elapsed, 0.2, "fetch_all()", sequential=0.6)
+    return correct("fetch_all() took 0.2 s")
 
 
 def check_waiter(wait: Any) -> Result:
     """A checker for an answer that should just wait 0.1 s, with a short time limit."""
-    problem = diagnose.expect_coroutine_function(wait, "wait")
-    if problem:
-        return problem
-    outcome = runner.run_coroutine(wait, LIMIT)
-    return diagnose.common_mistakes(
-        outcome, "wait()", name="wait", hint_call="ex2.hint()", time_limit=LIMIT
-    ) or correct("waited")
+    diagnose.expect_coroutine_function(wait)
+    diagnose.common_mistakes(runner.run_coroutine(wait), "wait()")
+    return correct("waited")
 
 
-fetch_exercise = Exercise("99", 1, "Fetch all", "fetch_all", check_fetch_all, ["one", "two"])
-wait_exercise = Exercise("99", 2, "Wait", "wait", check_waiter, [])
+fetch_exercise = Exercise("Fetch all", "fetch_all", check_fetch_all, ["one", "two"])
+wait_exercise = Exercise("Wait", "wait", check_waiter, [], time_limit=LIMIT)
+bind_exercises(
+    {"__name__": "lesson99", "ex1": fetch_exercise, "ex2": wait_exercise},
+    [fetch_exercise, wait_exercise],
+)
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +83,71 @@ def test_concurrent_answer_is_correct() -> None:
 def test_stub_is_not_attempted_rather_than_wrong() -> None:
     result = fetch_exercise.evaluate(fetch_all_stub)
     assert result.status == core.NOT_ATTEMPTED
+    assert "fetch_all still raises NotImplementedError" in result.message
     assert "ex1.hint()" in result.message
+
+
+def test_the_stub_is_not_attempted_wherever_the_checker_runs_it() -> None:
+    # Deep in a scenario, in a plain function the checker calls itself, or in a task
+    # the scenario watches: the machinery decides, not each checker.
+    def scenario_checker(answer: Any) -> Result:
+        from asyncio_tutorial.checkers.scenario import watch_answer
+
+        watch_answer(lambda: answer(), cancel_after=0.05)
+        raise Wrong("unreachable", "the stub should have ended the check")
+
+    def calling_checker(answer: Any) -> Result:
+        answer()
+        raise Wrong("unreachable", "the stub should have ended the check")
+
+    def plain_stub() -> None:
+        raise NotImplementedError
+
+    for checker, answer in ((scenario_checker, fetch_all_stub), (calling_checker, plain_stub)):
+        exercise = Exercise("Stub", "f", checker, [])
+        bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
+        result = exercise.evaluate(answer)
+        assert result.status == core.NOT_ATTEMPTED, result.message
+        assert "f still raises NotImplementedError" in result.message
+
+
+def test_a_raised_verdict_ends_the_check_with_it() -> None:
+    steps: list[str] = []
+
+    def checker(answer: Any) -> Result:
+        steps.append("first")
+        raise Wrong("first_mistake", "the first question found it")
+
+    exercise = Exercise("Raised", "f", checker, [])
+    bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
+    result = exercise.evaluate(sleeps_briefly)
+    assert (result.status, result.mistake) == (core.WRONG, "first_mistake")
+    assert steps == ["first"]
+
+
+def test_a_checker_knows_its_exercise_and_time_limit_while_it_runs() -> None:
+    seen: list[tuple[str, str, float]] = []
+
+    def checker(answer: Any) -> Result:
+        current = core.exercise()
+        seen.append((current.id, current.hint_call, runner.run_coroutine(answer).time_limit))
+        return correct("seen")
+
+    first = Exercise("First", "g", checker, [])
+    exercise = Exercise("Knows", "f", checker, [], time_limit=0.7)
+    bind_exercises({"__name__": "lesson97", "ex1": first, "ex2": exercise}, [first, exercise])
+    assert exercise.evaluate(sleeps_briefly).status == core.CORRECT
+    assert seen == [("97.2", "ex2.hint()", 0.7)]
+    with pytest.raises(RuntimeError):
+        core.exercise()
+
+
+def test_exercises_are_bound_under_the_names_they_are_numbered_by() -> None:
+    first, second = (Exercise(t, "f", check_waiter, []) for t in ("A", "B"))
+    with pytest.raises(ValueError, match="exercise 2 is not named ex2"):
+        bind_exercises({"__name__": "lesson96", "ex1": first, "ex2": first}, [first, second])
+    with pytest.raises(ValueError, match="lessonNN"):
+        bind_exercises({"__name__": "helpers", "ex1": first}, [first])
 
 
 # --- forgot await ---------------------------------------------------------------------
@@ -306,6 +364,7 @@ def test_awaiting_forever_is_a_hang_and_its_cleanup_runs() -> None:
 
     result, took = _timed_evaluate(wait_exercise, wait)
     assert result.mistake == "hang"
+    assert "It was still waiting in asyncio.Event.wait." in result.message
     assert "It has been stopped" in result.message
     assert took < LIMIT + 1
     assert cleaned_up.is_set()
@@ -367,9 +426,31 @@ def test_tasks_left_running_are_reported_and_cancelled() -> None:
 
     result, took = _timed_evaluate(wait_exercise, wait)
     assert result.mistake == "tasks_left_running"
-    assert "worker, worker" in result.message
+    assert "(worker (2 of them, in asyncio.sleep))" in result.message
     assert all(task.cancelled() for task in started)
     assert took < 1
+
+
+def test_where_a_task_left_running_waited_is_what_the_answers_code_awaited() -> None:
+    async def consumer(queue: asyncio.Queue[int]) -> None:
+        await queue.get()
+
+    async def waits_for_a_future(future: asyncio.Future[None]) -> None:
+        await future
+
+    async def wait() -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        asyncio.create_task(consumer(queue))  # noqa: RUF006 - the mistake under test
+        asyncio.create_task(  # noqa: RUF006
+            waits_for_a_future(asyncio.get_running_loop().create_future())
+        )
+        await asyncio.sleep(0.01)
+
+    outcome = runner.run_coroutine(wait, LIMIT)
+    assert outcome.left_waiting == {
+        "consumer": "asyncio.Queue.get",
+        "waits_for_a_future": "a Future",
+    }
 
 
 # --- wrong values, errors, checker failures -------------------------------------------
@@ -406,7 +487,7 @@ def test_a_failing_checker_is_not_blamed_on_the_learner() -> None:
     def broken(answer: Any) -> Result:
         raise KeyError("oops")
 
-    exercise = Exercise("99", 3, "Broken", "f", broken, [])
+    exercise = Exercise("Broken", "f", broken, [])
     assert exercise.evaluate(sleeps_briefly).mistake == "checker_failed"
 
 
@@ -426,13 +507,18 @@ def test_check_prints_the_verdict_and_remembers_it(capsys: pytest.CaptureFixture
 def test_durations_are_judged_against_expected_and_sequential(
     elapsed: float, mistake: str | None
 ) -> None:
-    result = diagnose.judge_duration(elapsed, 0.2, "f()", sequential=0.6)
-    assert (result.mistake if result else None) == mistake
+    try:
+        diagnose.judge_duration(elapsed, 0.2, "f()", sequential=0.6)
+    except Wrong as verdict:
+        assert verdict.mistake == mistake
+    else:
+        assert mistake is None
 
 
 def test_too_slow_without_a_sequential_figure() -> None:
-    result = diagnose.judge_duration(0.5, 0.1, "f()")
-    assert result is not None and result.mistake == "too_slow"
+    with pytest.raises(Wrong) as verdict:
+        diagnose.judge_duration(0.5, 0.1, "f()")
+    assert verdict.value.mistake == "too_slow"
 
 
 # --- hints --------------------------------------------------------------------------------
@@ -441,12 +527,13 @@ def test_too_slow_without_a_sequential_figure() -> None:
 def test_hints_come_one_at_a_time_then_point_to_the_solution(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    exercise = Exercise("99", 4, "Hinted", "f", check_waiter, ["first", "second"])
+    exercise = Exercise("Hinted", "f", check_waiter, ["first", "second"])
+    bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
     exercise.hint()
     assert capsys.readouterr().out == "Hint 1 of 2: first\n"
     exercise.hint()
     second = capsys.readouterr().out
     assert second.startswith("Hint 2 of 2: second\n")
-    assert "ex4.solution()" in second
+    assert "ex1.solution()" in second
     exercise.hint()
     assert capsys.readouterr().out == second

@@ -1,25 +1,36 @@
 """Self-checking exercises: ``ex1.check(answer)``, ``ex1.hint()``, ``ex1.solution()``.
 
-How the parts fit:
+How the parts fit, from the bottom up:
 
-* :mod:`~asyncio_tutorial.checkers.core`: :class:`Exercise` and :class:`Result`
-  (correct, wrong with a named mistake, or not attempted);
+* :mod:`~asyncio_tutorial.checkers.core`: :class:`Exercise`, its :class:`Result`
+  (correct, wrong with a named mistake, or not attempted), :class:`Wrong` (a verdict a
+  checker raises to end the check), the one time-limit policy (:data:`TIME_LIMIT`) and
+  :func:`bind_exercises`;
 * :mod:`~asyncio_tutorial.checkers.runner`: runs an answer for real on its own thread
-  and event loop, under a time limit, noticing blocking, hangs, unawaited coroutines
-  and tasks left running;
-* :mod:`~asyncio_tutorial.checkers.diagnose`: turns what the runner noticed into a
-  targeted message;
-* ``lessonNN``: one module per lesson with its exercises, their checkers and hints.
+  and event loop, under the exercise's time limit, noticing blocking, hangs, unawaited
+  coroutines and tasks left running (and where each was waiting); an answer that
+  raises ``NotImplementedError`` ends the check as not attempted, there and nowhere else;
+* :mod:`~asyncio_tutorial.checkers.diagnose`: the classic mistakes any answer can make,
+  named from what the runner noticed (``common_mistakes``, ``judge_duration``, ...);
+* :mod:`~asyncio_tutorial.checkers.scenario`: what a checker does besides calling the
+  answer once (count overlapping operations, cancel it from outside, watch how it ends,
+  what a server saw);
+* ``lessonNN``: one module per lesson: for each exercise, the helpers its workbook
+  imports, its scenario, its checker and its hints, read together, top to bottom.
 
-Adding lesson NN's exercises:
+Adding an exercise to lesson NN (the README's "Contributing" section says more):
 
-1. Write ``lessonNN.py`` next to ``lesson01.py``: a checker per exercise (a function
-   that takes the learner's answer and returns a ``Result``), one ``Exercise`` each,
-   and ``EXERCISES = [ex1, ex2, ...]``.
-2. Write ``solutions/NN-topic.ipynb``: each answer between ``### BEGIN SOLUTION`` and
-   ``### END SOLUTION`` inside its function, followed by a check cell ``exN.check(...)``.
+1. In ``lessonNN.py``, write the checker: a function that takes the learner's answer,
+   runs it (``run_coroutine``, ``watch_answer``), raises ``Wrong(mistake, message)`` for
+   each mistake it recognises, and ends with ``return correct(message)`` stating what
+   was measured.  Then ``exN = Exercise(title, answer, checker, hints)`` and add it to
+   ``EXERCISES = bind_exercises(globals(), [ex1, ..., exN])``.
+2. In ``solutions/NN-topic.ipynb``: the answer between ``### BEGIN SOLUTION`` and
+   ``### END SOLUTION`` inside its function, followed by the check cell
+   ``exN.check(answer)``.
 3. ``make exercises`` writes the workbook; ``make record`` records the solutions'
-   outputs; ``tests/checkers/test_lesson01.py`` shows how to test the checkers.
+   outputs; ``tests/checkers/test_lessonNN.py`` tests the checker with realistic wrong
+   answers, each with the mistake it must get.
 """
 
 from __future__ import annotations
@@ -27,27 +38,33 @@ from __future__ import annotations
 from asyncio_tutorial.checkers.core import (
     CORRECT,
     NOT_ATTEMPTED,
+    TIME_LIMIT,
     WRONG,
     Exercise,
+    NotAttempted,
     Result,
+    Wrong,
+    bind_exercises,
     correct,
-    not_attempted,
+    exercise,
     registered,
-    wrong,
 )
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, run_function
 
 __all__ = [
     "CORRECT",
     "NOT_ATTEMPTED",
+    "TIME_LIMIT",
     "WRONG",
     "Exercise",
+    "NotAttempted",
     "Outcome",
     "Result",
+    "Wrong",
+    "bind_exercises",
     "correct",
-    "not_attempted",
+    "exercise",
     "registered",
     "run_coroutine",
     "run_function",
-    "wrong",
 ]

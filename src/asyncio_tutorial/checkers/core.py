@@ -9,14 +9,31 @@ returns a :class:`Result`) with a few hints.  A result is one of three things:
 * **wrong**: with what is wrong, and a ``mistake`` name that says which mistake it
   was (``"forgot_await"``, ``"blocking"``, ...), so tests can tell mistakes apart.
 
+A checker reads as a list of questions asked in order.  When one finds a mistake it
+*raises* it, ``raise Wrong("forgot_await", "...")``, and the check ends there with that
+verdict: no step needs to pass a verdict back up by hand.  A checker that gets to its
+end returns ``correct("...")``.  "Not attempted" is decided here too, in one place: an
+answer that raises ``NotImplementedError`` (the stub's line) is not attempted, wherever
+the checker happened to run it.
+
+Each lesson's module makes its exercises and binds them at its end::
+
+    EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3])
+
+which numbers them (``ex1`` is number 1 of its lesson, the lesson taken from the
+module's name) and registers them.  While a check runs, :func:`exercise` says which
+exercise it is, so a message can name ``ex2.hint()`` without anyone typing it.
+
 Worked answers are not stored here.  ``solution()`` shows the answer cell from the
 lesson's notebook in ``solutions/``: that notebook is the one place answers are kept.
 """
 
 from __future__ import annotations
 
+import contextvars
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +45,16 @@ WRONG: Status = "wrong"
 NOT_ATTEMPTED: Status = "not attempted"
 
 _SYMBOLS = {CORRECT: "✓ Correct", WRONG: "✗ Not yet", NOT_ATTEMPTED: "○ Not attempted"}
+
+TIME_LIMIT = 3.0
+"""Seconds one run of an answer may take before it counts as a hang and is stopped.
+
+The one time-limit policy of the course.  A right answer to any exercise finishes one
+run in well under a second; the rest is room for a busy machine, where everything runs
+late.  An exercise whose right answer truly needs longer states its own limit, with
+the reason, as ``Exercise(..., time_limit=...)``; the runner and the messages take the
+limit of the exercise being checked, never a number of their own.
+"""
 
 
 @dataclass(frozen=True)
@@ -47,32 +74,65 @@ class Result:
         return f"{_SYMBOLS[self.status]}: {self.message}"
 
 
-def correct(message: str) -> Result:
-    """A right answer; ``message`` says what it demonstrated."""
-    return Result(CORRECT, message)
+class Wrong(Exception):
+    """A wrong answer, raised by a checker: the check ends with this verdict.
 
-
-def wrong(mistake: str, message: str, *, recheck: bool = False) -> Result:
-    """A wrong answer: ``mistake`` names it for tests, ``message`` explains it to the learner.
-
-    ``recheck``: the verdict rests on the loop seeming held by computing, which
-    :meth:`Exercise.evaluate` confirms by the best two of three runs.
+    ``mistake`` names the mistake for tests and for a class's list of common mistakes;
+    ``message`` explains it to the learner.  ``recheck``: the verdict rests on the loop
+    seeming held by computing, which :meth:`Exercise.evaluate` confirms by the best two
+    of three runs.
     """
-    return Result(WRONG, message, mistake, recheck)
+
+    def __init__(self, mistake: str, message: str, *, recheck: bool = False) -> None:
+        super().__init__(message)
+        self.result = Result(WRONG, message, mistake, recheck)
+
+    @property
+    def mistake(self) -> str:
+        return self.result.mistake or ""
+
+    @property
+    def message(self) -> str:
+        return self.result.message
 
 
-def not_attempted(name: str, hint_call: str) -> Result:
-    """The stub is untouched (it raised ``NotImplementedError``)."""
-    return Result(
-        NOT_ATTEMPTED,
-        f"{name} still raises NotImplementedError. Replace that line with your code, run "
-        f"the cell, then run this one again. {hint_call} gives a hint.",
-    )
+class NotAttempted(Exception):
+    """The answer is still the stub: it raised ``NotImplementedError``.
+
+    The runner raises this as soon as an answer it ran raised ``NotImplementedError``;
+    :meth:`Exercise.evaluate` turns it into the "not attempted" verdict.
+    """
+
+
+def correct(message: str) -> Result:
+    """A right answer; ``message`` says what it demonstrated in this run."""
+    return Result(CORRECT, message)
 
 
 Checker = Callable[[Any], Result]
 
 _registry: dict[str, Exercise] = {}
+_checking: contextvars.ContextVar[Exercise | None] = contextvars.ContextVar(
+    "asyncio_tutorial_checking", default=None
+)
+
+
+def exercise() -> Exercise:
+    """The exercise whose check is running now (for messages: ``exercise().hint_call``).
+
+    Outside a check (a checker called directly, say) it is an error: a checker is run
+    through :meth:`Exercise.evaluate`, which sets it.
+    """
+    current = _checking.get()
+    if current is None:
+        raise RuntimeError("no exercise is being checked: run the checker through evaluate()")
+    return current
+
+
+def time_limit() -> float:
+    """The time limit of the exercise being checked, or :data:`TIME_LIMIT` outside one."""
+    current = _checking.get()
+    return TIME_LIMIT if current is None else current.time_limit
 
 
 class Exercise:
@@ -80,40 +140,39 @@ class Exercise:
 
     Parameters
     ----------
-    lesson:
-        The lesson's number as written in file names, e.g. ``"01"``.
-    number:
-        The exercise's number within the lesson (``1`` for ``ex1``).
     title:
         A few words, shown by ``progress``.
     answer:
         The name the learner's answer is defined under, e.g. ``"greet"``; used in
         messages and to find the worked answer in the solutions notebook.
     checker:
-        Runs an answer and returns its :class:`Result`.
+        Runs an answer and returns its :class:`Result` (or raises :class:`Wrong`).
     hints:
         Shown one per ``hint()`` call, gentlest first.
+    time_limit:
+        Seconds one run of the answer may take (see :data:`TIME_LIMIT`).
+
+    The lesson and the exercise's number are set by :func:`bind_exercises`.
     """
 
     def __init__(
         self,
-        lesson: str,
-        number: int,
         title: str,
         answer: str,
         checker: Checker,
         hints: Sequence[str],
+        *,
+        time_limit: float = TIME_LIMIT,
     ) -> None:
-        self.lesson = lesson
-        self.number = number
+        self.lesson = ""
+        self.number = 0
         self.title = title
         self.answer = answer
         self.checker = checker
         self.hints = list(hints)
+        self.time_limit = time_limit
         self.hints_shown = 0
         self.last_result: Result | None = None
-        # Registered so that ``progress`` can ask a notebook's kernel how each did.
-        _registry[self.id] = self
 
     @property
     def name(self) -> str:
@@ -124,6 +183,11 @@ class Exercise:
     def id(self) -> str:
         """Unique across the course: ``01.1`` is lesson 01, exercise 1."""
         return f"{self.lesson}.{self.number}"
+
+    @property
+    def hint_call(self) -> str:
+        """``ex1.hint()``: what a message tells the learner to run for a hint."""
+        return f"{self.name}.hint()"
 
     def evaluate(self, answer: Any) -> Result:
         """Check ``answer`` and return the :class:`Result` without printing it.
@@ -144,15 +208,31 @@ class Exercise:
         self.last_result = result
         return result
 
+    def not_attempted(self) -> Result:
+        """The verdict on the untouched stub."""
+        return Result(
+            NOT_ATTEMPTED,
+            f"{self.answer} still raises NotImplementedError. Replace that line with your "
+            f"code, run the cell, then run this one again. {self.hint_call} gives a hint.",
+        )
+
     def _run_checker(self, answer: Any) -> Result:
+        token = _checking.set(self)
         try:
             return self.checker(answer)
+        except Wrong as verdict:
+            return verdict.result
+        except (NotAttempted, NotImplementedError):  # the stub, run by the checker itself
+            return self.not_attempted()
         except Exception as error:  # a bug in the checker must not look like the learner's
-            return wrong(
-                "checker_failed",
+            return Result(
+                WRONG,
                 f"the checker itself failed ({type(error).__name__}: {error}). "
                 "This is a bug in the course, not in your answer: please report it.",
+                "checker_failed",
             )
+        finally:
+            _checking.reset(token)
 
     def check(self, answer: Any) -> None:
         """Run your answer and say whether it is right, and if not, what is wrong."""
@@ -191,9 +271,30 @@ class Exercise:
         )
 
 
+def bind_exercises(module: Mapping[str, Any], exercises: Sequence[Exercise]) -> list[Exercise]:
+    """Number a lesson module's exercises and register them; return them in order.
+
+    Called at the end of ``lessonNN.py`` as ``EXERCISES = bind_exercises(globals(),
+    [ex1, ex2, ...])``: the lesson is the ``NN`` of the module's name, and each exercise
+    is numbered by its place in the list, which must match the name it has in the
+    module (``ex2`` second), so that what a message says and what the learner imported
+    cannot disagree.
+    """
+    match = re.search(r"lesson(\d\d)$", str(module.get("__name__", "")))
+    if match is None:
+        raise ValueError("bind_exercises needs the globals() of a module named lessonNN")
+    lesson = match[1]
+    for number, each in enumerate(exercises, start=1):
+        if module.get(f"ex{number}") is not each:
+            raise ValueError(f"lesson {lesson}: exercise {number} is not named ex{number}")
+        each.lesson, each.number = lesson, number
+        _registry[each.id] = each  # so that ``progress`` can ask a kernel how each did
+    return list(exercises)
+
+
 def registered() -> list[Exercise]:
-    """Every exercise created so far in this Python process, in lesson order."""
-    return sorted(_registry.values(), key=lambda exercise: (exercise.lesson, exercise.number))
+    """Every exercise bound so far in this Python process, in lesson order."""
+    return sorted(_registry.values(), key=lambda each: (each.lesson, each.number))
 
 
 def find_solutions_notebook(lesson: str) -> Path | None:

@@ -1,12 +1,17 @@
 """The classic asyncio mistakes, recognised in an :class:`~.runner.Outcome`.
 
-Each function here returns a :class:`~.core.Result` naming a mistake, or ``None``
-when there is nothing of its kind to report, so a checker reads as a list of
-questions asked in order::
+The ``expect_*``, ``judge_*`` and :func:`common_mistakes` functions *raise* a
+:class:`~.core.Wrong` naming the mistake they find, and return ``None`` when there is
+nothing of their kind to report, so a checker reads as a list of questions asked in
+order::
 
-    problem = expect_coroutine_function(greet, "greet") or common_mistakes(outcome, ...)
-    if problem:
-        return problem
+    expect_coroutine_function(greet)
+    outcome = run_coroutine(partial(greet, "Ada"))
+    common_mistakes(outcome, "greet('Ada')")
+    judge_duration(outcome.elapsed, 0.1, "greet('Ada')")
+
+:func:`hang`, :func:`blocking` and :func:`raised` describe a mistake and return the
+:class:`~.core.Wrong` for the checker to raise (or to look at first).
 
 Mistake names (``Result.mistake``) used here:
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Result, not_attempted, wrong
+from asyncio_tutorial.checkers.core import Wrong, exercise
 from asyncio_tutorial.checkers.runner import Outcome
 from asyncio_tutorial.claims import default_tolerance
 
@@ -43,123 +48,122 @@ def seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def expect_coroutine_function(answer: Any, name: str) -> Result | None:
-    """Check that ``answer`` is an ``async def`` function (not yet run)."""
+def expect_coroutine_function(answer: Any, name: str | None = None) -> None:
+    """Check that ``answer`` is an ``async def`` function (not yet run).
+
+    ``name`` is what messages call it, by default the exercise's answer (``greet``).
+    """
+    name = name or exercise().answer
     if inspect.iscoroutine(answer):
         answer.close()  # never awaited, on purpose: no warning for it
-        return wrong(
+        raise Wrong(
             "not_callable",
             f"you passed a coroutine object (the result of calling {name}). "
             f"Pass the function itself: check({name}), without parentheses.",
         )
     if not callable(answer):
-        return wrong(
+        raise Wrong(
             "not_callable",
             f"check needs the function {name} itself, not a {type(answer).__name__}.",
         )
     if inspect.isasyncgenfunction(answer):
-        return wrong(
+        raise Wrong(
             "async_generator",
             f"{name} contains `yield`, which makes it an async generator, not a coroutine "
             "function. Use `await` and `return` instead.",
         )
     if not inspect.iscoroutinefunction(answer):
-        return wrong(
+        raise Wrong(
             "not_async",
             f"{name} is a plain function: define it with `async def`, so that it can "
             "`await` and the event loop can run other work while it waits.",
         )
-    return None
 
 
-def expect_plain_function(answer: Any, name: str) -> Result | None:
+def expect_plain_function(answer: Any, name: str | None = None) -> None:
     """Check that ``answer`` is an ordinary function (``def``, not ``async def``)."""
+    name = name or exercise().answer
     if not callable(answer):
-        return wrong(
+        raise Wrong(
             "not_callable",
             f"check needs the function {name} itself, not a {type(answer).__name__}.",
         )
     if inspect.iscoroutinefunction(answer):
-        return wrong(
+        raise Wrong(
             "not_plain",
             f"{name} is defined with `async def`, but it should be a plain `def`: "
             "it is called by ordinary code, which cannot await.",
         )
-    return None
 
 
 def common_mistakes(
     outcome: Outcome,
     call: str,
     *,
-    name: str,
-    hint_call: str,
-    time_limit: float,
-    expected_error: type[BaseException] | None = None,
-) -> Result | None:
-    """The mistakes any answer can make, most telling first.
+    expected_error: type[BaseException] | tuple[type[BaseException], ...] | None = None,
+) -> None:
+    """The mistakes any answer can make, most telling first: raise the first one found.
 
-    ``call`` is how the answer was called, for messages (``"greet('Ada')"``); ``name``
-    is the function's name.  An error of type ``expected_error`` is left for the
-    checker to judge.
+    ``call`` is how the answer was called, for messages (``"greet('Ada')"``).  An error
+    of type ``expected_error`` is left for the checker to judge.  (The untouched stub
+    never gets here: the runner has ended the check as not attempted.)
     """
     error = outcome.error
-    if isinstance(error, NotImplementedError):
-        return not_attempted(name, hint_call)
     if outcome.timed_out:
-        return hang(outcome, call, time_limit)
+        raise hang(outcome, call)
     if outcome.blocked:
-        return blocking(outcome, call)
+        raise blocking(outcome, call)
     if outcome.returned_coroutines:
         coroutine = outcome.returned_coroutines[0]
-        return wrong(
+        raise Wrong(
             "forgot_await",
             f"{call} returned a coroutine object ({coroutine}) instead of its result: "
             f"a coroutine does nothing until it is awaited. Write `await {coroutine}(...)`.",
         )
     if error is not None and not (expected_error and isinstance(error, expected_error)):
-        return raised(error, call)
+        raise raised(error, call)
     if outcome.never_awaited:
         coroutine = outcome.never_awaited[0]
-        return wrong(
+        raise Wrong(
             "forgot_await",
             f"{call} created the coroutine {coroutine}(...) but never awaited it, so it "
             f"never ran. Put `await` in front of the call to {coroutine}.",
         )
     if outcome.left_running:
-        tasks = ", ".join(outcome.left_running)
-        return wrong(
+        raise Wrong(
             "tasks_left_running",
-            f"{call} returned while tasks it started were still running ({tasks}). Await "
-            "every task you start before returning (they have been cancelled now).",
+            f"{call} returned while tasks it started were still running "
+            f"({outcome.describe_left()}). Await every task you start before returning "
+            "(they have been cancelled now).",
         )
-    return None
 
 
-def hang(outcome: Outcome, call: str, time_limit: float) -> Result:
+def hang(outcome: Outcome, call: str) -> Wrong:
     """The answer did not finish in time (and has been stopped)."""
     why = " The event loop was blocked the whole time: a busy loop?" if outcome.blocked else ""
+    if outcome.waiting_when_stopped and not why:
+        why = f" It was still waiting in {' and '.join(outcome.waiting_when_stopped)}."
     stuck = (
         " It could not be stopped: restart the kernel (Kernel → Restart) when you are ready."
         if outcome.stuck
         else " It has been stopped."
     )
-    return wrong(
+    return Wrong(
         "hang",
-        f"{call} had not finished after {seconds(time_limit)}, far longer than it "
+        f"{call} had not finished after {seconds(outcome.time_limit)}, far longer than it "
         f"should take.{why}{stuck}",
     )
 
 
-def blocking(outcome: Outcome, call: str) -> Result:
+def blocking(outcome: Outcome, call: str) -> Wrong:
     """The answer held the event loop so nothing else could run."""
     if outcome.sleeps:
-        return wrong(
+        return Wrong(
             "blocking",
             f"{call} called time.sleep({outcome.sleeps[0]:g}), which stops the whole event "
             "loop: nothing else can run meanwhile. Use `await asyncio.sleep(...)`.",
         )
-    return wrong(
+    return Wrong(
         "blocking",
         f"{call} kept the event loop busy for about {seconds(outcome.longest_stall)} without "
         "giving it a turn, so nothing else could run. Wait with `await asyncio.sleep(...)`, "
@@ -168,28 +172,28 @@ def blocking(outcome: Outcome, call: str) -> Result:
     )
 
 
-def raised(error: BaseException, call: str) -> Result:
+def raised(error: BaseException, call: str) -> Wrong:
     """The answer raised an exception; recognise the ones with a classic cause."""
     text = f"{type(error).__name__}: {error}"
     if isinstance(error, (TypeError, AttributeError)) and "'coroutine'" in str(error):
-        return wrong(
+        return Wrong(
             "forgot_await",
             f"{call} raised {text}. A coroutine object was used as if it were its result: "
             "put `await` in front of the call.",
         )
     if isinstance(error, RuntimeError) and "running event loop" in str(error):
-        return wrong(
+        return Wrong(
             "nested_run",
             f"{call} raised {text}. Inside `async def`, an event loop is already "
             "running: `await` the coroutine instead of starting another loop.",
         )
     if isinstance(error, RuntimeError) and "cannot reuse already awaited" in str(error):
-        return wrong(
+        return Wrong(
             "reused_coroutine",
             f"{call} raised {text}. A coroutine object can be awaited only once: "
             "call the coroutine function again to get a fresh one.",
         )
-    return wrong("raised", f"{call} raised {text}.")
+    return Wrong("raised", f"{call} raised {text}.")
 
 
 def judge_duration(
@@ -199,7 +203,7 @@ def judge_duration(
     *,
     sequential: float | None = None,
     tolerance: float | None = None,
-) -> Result | None:
+) -> None:
     """Compare a measured duration with what a right answer takes.
 
     ``sequential`` is how long the work takes one piece after another, for exercises
@@ -208,21 +212,20 @@ def judge_duration(
     """
     tolerance = default_tolerance(expected) if tolerance is None else tolerance
     if elapsed < expected - EARLY_ALLOWANCE:
-        return wrong(
+        raise Wrong(
             "too_fast",
             f"{what} took {elapsed:.2f} s, but should take {seconds(expected)}: "
             "some waiting did not happen. Was an `await` left out?",
         )
     if sequential is not None and elapsed >= (expected + sequential) / 2:
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{what} took {seconds(elapsed)}, about the sum of the waits "
             f"({seconds(sequential)}); run concurrently it takes {seconds(expected)}. "
             "Start them all before awaiting any.",
         )
     if elapsed > expected + tolerance:
-        return wrong(
+        raise Wrong(
             "too_slow",
             f"{what} took {elapsed:.2f} s, but should take {seconds(expected)}.",
         )
-    return None

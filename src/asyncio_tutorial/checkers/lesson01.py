@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Generator
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     EARLY_ALLOWANCE,
     common_mistakes,
@@ -26,37 +26,27 @@ from asyncio_tutorial.checkers.diagnose import (
     judge_duration,
     seconds,
 )
-from asyncio_tutorial.checkers.runner import run_coroutine, run_function
-
-TIME_LIMIT = 2.0  # every exercise here finishes in well under half a second
+from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, run_function
 
 # --- Exercise 1: greet -------------------------------------------------------------
 
 
 def check_greet(greet: Any) -> Result:
     """``greet(name)`` waits 0.1 s on the loop, then returns ``"Hello, {name}!"``."""
-    problem = expect_coroutine_function(greet, "greet")
-    if problem:
-        return problem
+    expect_coroutine_function(greet)
     for name in ("Ada", "Grace"):
         call = f"greet({name!r})"
-        outcome = run_coroutine(partial(greet, name), TIME_LIMIT)
-        problem = common_mistakes(
-            outcome, call, name="greet", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-        )
-        if problem:
-            return problem
+        outcome = run_coroutine(partial(greet, name))
+        common_mistakes(outcome, call)
         expected = f"Hello, {name}!"
         if outcome.value is None:
-            return wrong(
+            raise Wrong(
                 "wrong_type",
                 f'{call} returned None: end with `return f"Hello, {{name}}!"`.',
             )
         if outcome.value != expected:
-            return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
-        problem = judge_duration(outcome.elapsed, 0.1, call)
-        if problem:
-            return problem
+            raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
+        judge_duration(outcome.elapsed, 0.1, call)
     return correct(
         "greet('Ada') returned 'Hello, Ada!' after 0.1 s, and the event loop was free "
         "to run other work while it waited."
@@ -64,8 +54,6 @@ def check_greet(greet: Any) -> Result:
 
 
 ex1 = Exercise(
-    lesson="01",
-    number=1,
     title="Greet after a pause",
     answer="greet",
     checker=check_greet,
@@ -105,43 +93,36 @@ async def fetch_team(team_id: int) -> str:
 
 def check_fetch_profile(fetch_profile: Any) -> Result:
     """``fetch_profile(id)`` awaits ``fetch_user`` then ``fetch_team`` and combines them."""
-    problem = expect_coroutine_function(fetch_profile, "fetch_profile")
-    if problem:
-        return problem
+    expect_coroutine_function(fetch_profile)
     for user_id in (1, 2):
         call = f"fetch_profile({user_id})"
         _lookups.update(fetch_user=0, fetch_team=0)
-        outcome = run_coroutine(partial(fetch_profile, user_id), TIME_LIMIT)
-        problem = common_mistakes(
-            outcome, call, name="fetch_profile", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-        )
-        if problem:
-            return problem
+        outcome = run_coroutine(partial(fetch_profile, user_id))
+        common_mistakes(outcome, call)
         user = USERS[user_id]
         expected = f"{user['name']} ({TEAMS[user['team_id']]})"
         if not isinstance(outcome.value, str):
-            return wrong(
+            raise Wrong(
                 "wrong_type",
                 f"{call} returned {outcome.value!r}; it should return a string, {expected!r}.",
             )
         if outcome.value != expected:
-            return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
-        problem = _hard_coded(call) or judge_duration(outcome.elapsed, 0.2, call)
-        if problem:
-            return problem
+            raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
+        _hard_coded(call)
+        judge_duration(outcome.elapsed, 0.2, call)
     return correct(
         "fetch_profile(1) returned 'Ada Lovelace (Analytical Engines)' after 0.2 s: "
         "0.1 s for the user, then 0.1 s for the team it needed from the user."
     )
 
 
-def _hard_coded(call: str) -> Result | None:
+def _hard_coded(call: str) -> None:
     """The right line, but without looking it up: it is written into the answer."""
     skipped = [name for name, count in _lookups.items() if count == 0]
     if not skipped:
-        return None
+        return
     what = " or ".join(skipped)
-    return wrong(
+    raise Wrong(
         "hard_coded",
         f"{call} returned the right line without calling {what}: that part of the "
         "answer is written into your code, so it is right only for the users it was "
@@ -151,8 +132,6 @@ def _hard_coded(call: str) -> Result | None:
 
 
 ex2 = Exercise(
-    lesson="01",
-    number=2,
     title="A profile from two lookups",
     answer="fetch_profile",
     checker=check_fetch_profile,
@@ -209,18 +188,14 @@ async def _pausing(progress: _Progress, pauses: int, value: Any) -> Any:
 
 def check_run(run: Any) -> Result:
     """``run(coro)`` sends ``None`` into ``coro`` until ``StopIteration``; returns its value."""
-    problem = expect_plain_function(run, "run")
-    if problem:
-        return problem
+    expect_plain_function(run)
     for pauses, value in ((3, "done"), (0, 42)):
         progress = _Progress()
         coroutine = _pausing(progress, pauses, value)
         try:
-            problem = _judge_run(run, coroutine, progress, pauses, value)
+            _judge_run(run, coroutine, progress, pauses, value)
         finally:
             _close(coroutine)
-        if problem:
-            return problem
     return correct(
         "run(coro) resumed the coroutine through all 3 of its pauses and returned the "
         "value it carried out on StopIteration, with no event loop at all."
@@ -229,51 +204,46 @@ def check_run(run: Any) -> Result:
 
 def _judge_run(
     run: Callable[[Any], Any], coroutine: Any, progress: _Progress, pauses: int, value: Any
-) -> Result | None:
+) -> None:
     call = f"run(coro) on a coroutine that pauses {pauses} times and returns {value!r}"
-    outcome = run_function(partial(run, coroutine), TIME_LIMIT)
+    outcome = run_function(partial(run, coroutine))
     if outcome.value is coroutine:
-        return wrong(
+        raise Wrong(
             "returned_coroutine",
             f"{call} returned the coroutine it was given, unrun. Drive it: call "
             "`coro.send(None)` again and again until it raises StopIteration.",
         )
     if isinstance(outcome.error, StopIteration):
-        return wrong(
+        raise Wrong(
             "stop_iteration_escaped",
             f"{call} let StopIteration escape. It is how a coroutine says it has "
             "finished: catch it (`except StopIteration as stop:`) and return `stop.value`.",
         )
     if isinstance(outcome.error, RuntimeError) and "cannot reuse" in str(outcome.error):
-        return wrong(
+        raise Wrong(
             "kept_sending",
             f"{call} kept calling send() after the coroutine had finished. Stop at the "
             "first StopIteration and return its `.value`.",
         )
-    problem = common_mistakes(
-        outcome, call, name="run", hint_call="ex3.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if progress.under_asyncio:
-        return wrong(
+        raise Wrong(
             "used_asyncio",
             f"{call} got its answer from an asyncio event loop. The point is to do the "
             "loop's job yourself: no asyncio, just `coro.send(None)`.",
         )
     if not progress.finished:
-        return wrong(
+        raise Wrong(
             "stopped_early",
             f"{call} returned after {progress.pauses} of {pauses} pauses: the coroutine had "
             "not finished. Keep sending until it raises StopIteration.",
         )
     if outcome.value != value:
-        return wrong(
+        raise Wrong(
             "lost_return_value",
             f"{call} returned {outcome.value!r}. The coroutine's return value travels on "
             "the StopIteration: return `stop.value`.",
         )
-    return None
 
 
 def _close(coroutine: Coroutine[Any, Any, Any]) -> None:
@@ -285,8 +255,6 @@ def _close(coroutine: Coroutine[Any, Any, Any]) -> None:
 
 
 ex3 = Exercise(
-    lesson="01",
-    number=3,
     title="Drive a coroutine by hand",
     answer="run",
     checker=check_run,
@@ -330,25 +298,21 @@ RETRY_PAUSE = 0.1  # seconds to wait between attempts
 
 def check_retry(retry: Any) -> Result:
     """``retry(op, attempts)``: up to ``attempts`` awaits of ``op()``, 0.1 s apart."""
-    problem = expect_coroutine_function(retry, "retry")
-    if problem:
-        return problem
-    return (
-        _retry_recovers(retry)
-        or _retry_gives_up(retry)
-        or _retry_first_time(retry)
-        or _retry_other_errors(retry)
-        or correct(
-            "retry returned the first success (after 0.2 s: two failures, 0.1 s apart), "
-            "after 3 failed attempts raised the last error, and let a bad request's "
-            "ValueError through at once, untried again."
-        )
+    expect_coroutine_function(retry)
+    _retry_recovers(retry)
+    _retry_gives_up(retry)
+    _retry_first_time(retry)
+    _retry_other_errors(retry)
+    return correct(
+        "retry returned the first success (after 0.2 s: two failures, 0.1 s apart), "
+        "after 3 failed attempts raised the last error, and let a bad request's "
+        "ValueError through at once, untried again."
     )
 
 
-def _run_retry(retry: Any, service: FlakyService) -> tuple[Any, str]:
+def _run_retry(retry: Any, service: FlakyService) -> tuple[Outcome, str]:
     call = f"retry(service.call, attempts=3) with a service that fails {service.failures}×"
-    outcome = run_coroutine(lambda: _noting_the_end(retry(service.call, 3), service), TIME_LIMIT)
+    outcome = run_coroutine(lambda: _noting_the_end(retry(service.call, 3), service))
     return outcome, call
 
 
@@ -360,80 +324,63 @@ async def _noting_the_end(awaitable: Any, service: FlakyService) -> Any:
         service._ended_at = time.monotonic()
 
 
-def _retry_recovers(retry: Any) -> Result | None:
+def _retry_recovers(retry: Any) -> None:
     service = FlakyService(failures=2)
     outcome, call = _run_retry(retry, service)
     if isinstance(outcome.error, ConnectionError):
-        return wrong(
+        raise Wrong(
             "gave_up_early",
             f"{call} raised {outcome.error!r} after {service.calls} call(s). Catch the "
             "error, wait, and try again, up to `attempts` calls in all.",
         )
-    problem = common_mistakes(
-        outcome, call, name="retry", hint_call="ex4.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if outcome.value != "OK":
-        return wrong("wrong_value", f"{call} returned {outcome.value!r}, not 'OK'.")
-    return _judge_pauses(service, call)
+        raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not 'OK'.")
+    _judge_pauses(service, call)
 
 
-def _retry_gives_up(retry: Any) -> Result | None:
+def _retry_gives_up(retry: Any) -> None:
     service = FlakyService(failures=5)
     outcome, call = _run_retry(retry, service)
-    problem = common_mistakes(
-        outcome,
-        call,
-        name="retry",
-        hint_call="ex4.hint()",
-        time_limit=TIME_LIMIT,
-        expected_error=Exception,  # judged below: it must be the last attempt's error
-    )
-    if problem:
-        return problem
+    # An error is judged below: it must be the last attempt's own.
+    common_mistakes(outcome, call, expected_error=Exception)
     if service.calls != 3:
-        return wrong(
+        raise Wrong(
             "wrong_attempts",
             f"{call} called the service {service.calls} times; with attempts=3 it "
             "should try exactly 3 times before giving up.",
         )
     if outcome.error is None:
-        return wrong(
+        raise Wrong(
             "swallowed_error",
             f"{call} returned {outcome.value!r} after every attempt failed. When the last "
             "attempt fails, let its error out: `raise` it.",
         )
     if not isinstance(outcome.error, ConnectionError) or str(outcome.error) != "call 3 failed":
-        return wrong(
+        raise Wrong(
             "wrong_error",
             f"{call} raised {outcome.error!r}; it should raise the last attempt's own "
             "error, ConnectionError('call 3 failed').",
         )
-    return _judge_pauses(service, call)
+    _judge_pauses(service, call)
 
 
-def _retry_first_time(retry: Any) -> Result | None:
+def _retry_first_time(retry: Any) -> None:
     service = FlakyService(failures=0)
     outcome, call = _run_retry(retry, service)
-    problem = common_mistakes(
-        outcome, call, name="retry", hint_call="ex4.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if service.calls != 1 or outcome.value != "OK":
-        return wrong(
+        raise Wrong(
             "wrong_attempts",
             f"{call} called the service {service.calls} times and returned "
             f"{outcome.value!r}; the first call succeeds, so return 'OK' after one call.",
         )
     if outcome.elapsed >= RETRY_PAUSE / 2:
-        return wrong(
+        raise Wrong(
             "waited_first",
             f"{call} took {seconds(outcome.elapsed)}, but the first call succeeds at once: "
             "wait only after a failure, not before the first attempt.",
         )
-    return None
 
 
 class _BadRequest(FlakyService):
@@ -445,22 +392,13 @@ class _BadRequest(FlakyService):
         raise ValueError("bad request: no such account")
 
 
-def _retry_other_errors(retry: Any) -> Result | None:
+def _retry_other_errors(retry: Any) -> None:
     service = _BadRequest(failures=0)
     call = "retry(service.call, attempts=3) with a service that answers ValueError"
-    outcome = run_coroutine(lambda: retry(service.call, 3), TIME_LIMIT)
-    problem = common_mistakes(
-        outcome,
-        call,
-        name="retry",
-        hint_call="ex4.hint()",
-        time_limit=TIME_LIMIT,
-        expected_error=ValueError,
-    )
-    if problem:
-        return problem
+    outcome = run_coroutine(lambda: retry(service.call, 3))
+    common_mistakes(outcome, call, expected_error=ValueError)
     if service.calls > 1:
-        return wrong(
+        raise Wrong(
             "retried_wrong_error",
             f"{call} called it {service.calls} times: it retried a ValueError('bad "
             "request'). Retry only ConnectionError, a failure that may go away; any other "
@@ -469,15 +407,14 @@ def _retry_other_errors(retry: Any) -> Result | None:
             "not `except Exception:` or a bare `except:`.",
         )
     if not isinstance(outcome.error, ValueError):
-        return wrong(
+        raise Wrong(
             "swallowed_error",
             f"{call} returned {outcome.value!r} instead of raising the ValueError. Catch "
             "only ConnectionError; let every other error go to the caller.",
         )
-    return None
 
 
-def _judge_pauses(service: FlakyService, call: str) -> Result | None:
+def _judge_pauses(service: FlakyService, call: str) -> None:
     """The pauses, one by one: from each failure to the next call, and after the last.
 
     Each pause is timed on its own, not the run as a whole: on a busy machine every
@@ -489,7 +426,7 @@ def _judge_pauses(service: FlakyService, call: str) -> Result | None:
     retries = zip(service._failed_at, service._called_at[1:], strict=False)  # a call per failure
     gaps = [later - failed for failed, later in retries]
     if any(gap < RETRY_PAUSE - EARLY_ALLOWANCE for gap in gaps):
-        return wrong(
+        raise Wrong(
             "no_wait",
             f"{call} called it again {min(gaps):.2f} s after a failure; wait "
             f"{seconds(RETRY_PAUSE)} between attempts, with `await asyncio.sleep(0.1)` "
@@ -498,24 +435,21 @@ def _judge_pauses(service: FlakyService, call: str) -> Result | None:
     gave_up = bool(service._failed_at) and len(service._failed_at) == service.calls
     after_last = service._ended_at - service._failed_at[-1] if gave_up else 0.0
     if after_last >= RETRY_PAUSE - EARLY_ALLOWANCE:
-        return wrong(
+        raise Wrong(
             "extra_wait",
             f"{call} waited {seconds(after_last)} after the last attempt failed before "
             f"giving up: {service.calls} attempts need only {service.calls - 1} pauses. "
             "Do not wait after the last attempt.",
         )
     if any(gap >= 2 * RETRY_PAUSE - EARLY_ALLOWANCE for gap in gaps):
-        return wrong(
+        raise Wrong(
             "extra_wait",
             f"{call} waited {seconds(max(gaps))} between two attempts; wait "
             f"{seconds(RETRY_PAUSE)}, once, after each failure.",
         )
-    return None
 
 
 ex4 = Exercise(
-    lesson="01",
-    number=4,
     title="Retry a flaky call",
     answer="retry",
     checker=check_retry,
@@ -528,7 +462,7 @@ ex4 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3, ex4])
 
 __all__ = [
     "EXERCISES",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, not_attempted, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     EARLY_ALLOWANCE,
     common_mistakes,
@@ -32,8 +32,6 @@ from asyncio_tutorial.checkers.diagnose import (
     seconds,
 )
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, run_function
-
-TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
 
 # --- Exercise 1: lookup --------------------------------------------------------------
 
@@ -72,23 +70,17 @@ def legacy_lookup(symbol: str) -> float:
 def check_lookup(lookup: Any) -> Result:
     """``lookup(symbol)`` gets ``legacy_lookup(symbol)`` without blocking the loop."""
     global _lookup_calls
-    problem = expect_coroutine_function(lookup, "lookup")
-    if problem:
-        return problem
+    expect_coroutine_function(lookup)
     symbols = list(PRICES)
     call = "gather(" + ", ".join(f"lookup({s!r})" for s in symbols) + ")"
     _lookup_calls = calls = _LookupCalls()
     try:
-        outcome = run_coroutine(
-            lambda: asyncio.gather(*(lookup(symbol) for symbol in symbols)), TIME_LIMIT
-        )
+        outcome = run_coroutine(lambda: asyncio.gather(*(lookup(symbol) for symbol in symbols)))
     finally:
         _lookup_calls = None
-    if isinstance(outcome.error, NotImplementedError):
-        return not_attempted("lookup", "ex1.hint()")
     error = outcome.error
     if isinstance(error, TypeError) and "await" in str(error) and calls.on_loop:
-        return wrong(
+        raise Wrong(
             "awaited_plain_function",
             f"{call} raised {type(error).__name__}: {error}. `legacy_lookup` is a plain "
             "function: `await legacy_lookup(symbol)` first runs it, blocking the loop for "
@@ -103,35 +95,27 @@ def check_lookup(lookup: Any) -> Result:
             if passed_result
             else ""
         )
-        return wrong(
+        raise Wrong(
             "called_on_loop" if not passed_result else "called_instead_of_passing",
             f"{call}: legacy_lookup ran on the event loop's own thread, so its "
             f"time.sleep({LOOKUP_SECONDS:g}) stopped the whole loop each time.{detail} "
             "Run it in a worker thread: `await asyncio.to_thread(legacy_lookup, symbol)`.",
         )
-    problem = common_mistakes(
-        outcome, call, name="lookup", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     expected = [PRICES[symbol] for symbol in symbols]
     if outcome.value != expected:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {outcome.value!r}, not {expected!r}: return what "
             "legacy_lookup(symbol) returns.",
         )
     if not calls.elsewhere:
-        return wrong(
+        raise Wrong(
             "did_not_call",
             f"{call} returned the right prices without calling legacy_lookup. The point "
             "is to call the blocking function without blocking the loop.",
         )
-    problem = judge_duration(
-        outcome.elapsed, LOOKUP_SECONDS, call, sequential=LOOKUP_SECONDS * len(symbols)
-    )
-    if problem:
-        return problem
+    judge_duration(outcome.elapsed, LOOKUP_SECONDS, call, sequential=LOOKUP_SECONDS * len(symbols))
     return correct(
         "three lookups took 0.2 s together, not 0.6 s: each blocking call waited in a "
         "worker thread while the event loop stayed free."
@@ -139,8 +123,6 @@ def check_lookup(lookup: Any) -> Result:
 
 
 ex1 = Exercise(
-    lesson="02",
-    number=1,
     title="Call a blocking function without blocking the loop",
     answer="lookup",
     checker=check_lookup,
@@ -186,41 +168,39 @@ async def _launch(countdown: Callable[..., Any], heard: _Heard) -> None:
 
 def check_countdown(countdown: Any) -> Result:
     """``countdown(loop, say)`` schedules say("ready"), say("set") at 0.1 s, say("go!") at 0.3 s."""
-    problem = expect_plain_function(countdown, "countdown")
-    if problem:
-        return problem
+    expect_plain_function(countdown)
     call = "countdown(loop, say)"
     heard = _Heard()
-    outcome = run_coroutine(lambda: _launch(countdown, heard), TIME_LIMIT)
-    problem = common_mistakes(
-        outcome, call, name="countdown", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-    )
-    if problem and problem.mistake == "blocking":
+    outcome = run_coroutine(lambda: _launch(countdown, heard))
+    try:
+        common_mistakes(outcome, call)
+    except Wrong as problem:
+        if problem.mistake != "blocking":
+            raise
+        # The usual advice, `await asyncio.sleep`, is no use in a plain `def`.
         held = (
             f"called time.sleep({outcome.sleeps[0]:g})"
             if outcome.sleeps
             else f"kept the loop busy for {seconds(outcome.longest_stall)}"
         )
-        return wrong(
+        raise Wrong(
             "blocking",
             f"{call} {held}: countdown runs on the loop, so the loop stopped meanwhile. "
             "A plain `def` cannot `await asyncio.sleep` either: leave the waiting to the "
             "loop. `loop.call_later(0.1, say, 'set')` schedules the call and returns at once.",
-            recheck=problem.recheck,
-        )
-    if problem:
-        return problem
+            recheck=problem.result.recheck,
+        ) from None
     called_at_once = [word for word, _, returned in heard.words if not returned]
     if called_at_once:
         word = called_at_once[0]
-        return wrong(
+        raise Wrong(
             "called_instead_of_passing",
             f"say({word!r}) ran while {call} was still scheduling: it was called right "
             "away, and the loop was handed its result, None. Pass the function and its "
             f"argument separately: `loop.call_soon(say, {word!r})`.",
         )
     if heard.returned_after >= 0.05:
-        return wrong(
+        raise Wrong(
             "waited_itself",
             f"{call} took {heard.returned_after:.2f} s to return. It should only schedule "
             "the calls and return at once; the loop does the waiting.",
@@ -228,7 +208,7 @@ def check_countdown(countdown: Any) -> Result:
     words = [word for word, _, _ in heard.words]
     expected_words = [word for word, _ in LAUNCH]
     if words != expected_words:
-        return wrong(
+        raise Wrong(
             "wrong_words",
             f"say was called with {words}, in that order; expected {expected_words}.",
         )
@@ -236,13 +216,13 @@ def check_countdown(countdown: Any) -> Result:
         if due - EARLY_ALLOWANCE <= at < due + LATE_ALLOWANCE:
             continue
         if word == "go!" and 0.2 - EARLY_ALLOWANCE <= at < 0.3 - EARLY_ALLOWANCE:
-            return wrong(
+            raise Wrong(
                 "delays_added_up",
                 "say('go!') came at 0.2 s, not 0.3 s. A call_later delay counts from when "
                 "you call call_later, not from the previous callback: "
                 "`loop.call_later(0.3, say, 'go!')`.",
             )
-        return wrong(
+        raise Wrong(
             "wrong_time",
             f"say({word!r}) came at {at:.2f} s; it should come at {seconds(due)}.",
         )
@@ -253,8 +233,6 @@ def check_countdown(countdown: Any) -> Result:
 
 
 ex2 = Exercise(
-    lesson="02",
-    number=2,
     title="Schedule callbacks on the loop",
     answer="countdown",
     checker=check_countdown,
@@ -328,47 +306,45 @@ def _use_sync_database(sync_database: type) -> list[Any]:
 def check_sync_database(sync_database: Any) -> Result:
     """``SyncDatabase()`` connects; ``.fetch(key)`` and ``.close()`` run on one loop."""
     if not isinstance(sync_database, type):
-        return wrong(
+        raise Wrong(
             "not_callable",
             "check needs the class SyncDatabase itself: check(SyncDatabase).",
         )
     call = "using SyncDatabase (create it, fetch three keys, close it)"
     Database.opened.clear()
-    outcome = run_function(partial(_use_sync_database, sync_database), TIME_LIMIT)
+    outcome = run_function(partial(_use_sync_database, sync_database))
     error = outcome.error
-    if isinstance(error, NotImplementedError):
-        return not_attempted("SyncDatabase", "ex3.hint()")
     if outcome.timed_out:
-        return hang(outcome, call, TIME_LIMIT)
+        raise hang(outcome, call)
     if isinstance(error, RuntimeError) and "different event loop" in str(error):
-        return wrong(
+        raise Wrong(
             "loop_per_call",
             f"{call} raised RuntimeError: {error}. Each asyncio.run() (or each new Runner) "
             "makes a fresh loop, and the connection belongs to the one it was opened on. "
             "Create one `asyncio.Runner()` in __init__ and use it for every call.",
         )
     if isinstance(error, RuntimeError) and "no current event loop" in str(error):
-        return wrong(
+        raise Wrong(
             "get_event_loop",
             f"{call} raised RuntimeError: {str(error).rstrip('.')}. get_event_loop() has no "
             "loop to give outside the main thread (nor, from Python 3.14, inside it). "
             "Make the loop yourself: `asyncio.Runner()`.",
         )
     if isinstance(error, RuntimeError) and "connection is closed" in str(error):
-        return wrong(
+        raise Wrong(
             "closed_too_early",
             f"{call} raised RuntimeError: {error}. Keep the connection open until close().",
         )
     if error is not None:
-        return raised(error, call)
+        raise raised(error, call)
     if outcome.returned_coroutines:
-        return wrong(
+        raise Wrong(
             "forgot_await",
             f"{call} gave back a coroutine object ({outcome.returned_coroutines[0]}) "
             "instead of a row: hand the coroutine to `runner.run(...)` to run it.",
         )
     if len(Database.opened) != 1:
-        return wrong(
+        raise Wrong(
             "many_connections",
             f"{call} opened {len(Database.opened)} connections; open one, in __init__, "
             "and use it for every fetch.",
@@ -376,18 +352,18 @@ def check_sync_database(sync_database: Any) -> Result:
     database = Database.opened[0]
     expected = list(ROWS.values())
     if outcome.value != expected:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {outcome.value!r} from fetch, not {expected!r}.",
         )
     if not database.closed:
-        return wrong(
+        raise Wrong(
             "connection_left_open",
             f"after {call}, the connection is still open: close() should "
             "`runner.run(self.db.close())` before closing the runner.",
         )
     if not database.loop.is_closed():
-        return wrong(
+        raise Wrong(
             "loop_left_open",
             f"after {call}, the event loop is still open: close() should also close the "
             "runner (`self.runner.close()`), which closes its loop.",
@@ -399,8 +375,6 @@ def check_sync_database(sync_database: Any) -> Result:
 
 
 ex3 = Exercise(
-    lesson="02",
-    number=3,
     title="A synchronous face for an async client",
     answer="SyncDatabase",
     checker=check_sync_database,
@@ -483,14 +457,12 @@ def _run_toy(run: Callable[..., Any], journal: _Journal, coroutines: list[Any]) 
 
 def check_run(run: Any) -> Result:
     """``run(*coros)`` drives them all with a ready queue and timers; returns their results."""
-    problem = expect_plain_function(run, "run")
-    if problem:
-        return problem
+    expect_plain_function(run)
     call = "run(slow, fast, twin, instant)"
     journal = _Journal()
     coroutines = [_sleeper(journal, name, pauses) for name, pauses in TOY_PROGRAM.items()]
     try:
-        outcome = run_function(partial(_run_toy, run, journal, coroutines), TIME_LIMIT)
+        outcome = run_function(partial(_run_toy, run, journal, coroutines))
     finally:
         for coroutine in coroutines:
             try:
@@ -498,39 +470,37 @@ def check_run(run: Any) -> Result:
             except (RuntimeError, ValueError):  # still running in a thread that could not stop
                 pass
     error = outcome.error
-    if isinstance(error, NotImplementedError):
-        return not_attempted("run", "ex4.hint()")
     if outcome.timed_out:
-        return hang(outcome, call, TIME_LIMIT)
+        raise hang(outcome, call)
     if isinstance(error, TypeError) and "'<' not supported" in str(error):
-        return wrong(
+        raise Wrong(
             "no_tie_breaker",
             f"{call} raised TypeError: {error}. Two timers had the same deadline, so heapq "
             "went on to compare the coroutines themselves. Put a counter between the time "
             "and the coroutine: `(when, number, coro)`.",
         )
     if isinstance(error, StopIteration):
-        return wrong(
+        raise Wrong(
             "stop_iteration_escaped",
             f"{call} let StopIteration escape: it is how a coroutine says it has finished. "
             "Catch it around `coro.send(None)`, keep `stop.value`, and move on.",
         )
     if isinstance(error, RuntimeError) and "cannot reuse" in str(error):
-        return wrong(
+        raise Wrong(
             "resumed_finished",
             f"{call} resumed a coroutine after it had finished. Once send() raises "
             "StopIteration, do not put that coroutine back in the queue or the heap.",
         )
     if journal.under_asyncio or (isinstance(error, RuntimeError) and "bad yield" in str(error)):
-        return wrong(
+        raise Wrong(
             "used_asyncio",
             f"{call} handed the coroutines to asyncio, which does not understand `Sleep`'s "
             "bare number. Be the loop yourself: a deque, a heap, `coro.send(None)`.",
         )
     if error is not None:
-        return raised(error, call)
+        raise raised(error, call)
     if journal.early:
-        return wrong(
+        raise Wrong(
             "woke_early",
             f"{call} resumed a coroutine before its time: {journal.early[0]}. "
             "`coro.send(None)` returns the seconds it asked for: push "
@@ -539,25 +509,27 @@ def check_run(run: Any) -> Result:
     expected = list(TOY_PROGRAM)
     if outcome.value != expected:
         in_finish_order = outcome.value == journal.finished
-        return wrong(
+        raise Wrong(
             "results_in_finish_order" if in_finish_order else "wrong_value",
             f"{call} returned {outcome.value!r}; it should return each coroutine's result "
             f"in the order they were given, {expected!r}."
             + (" Yours are in the order they finished." if in_finish_order else ""),
         )
-    problem = judge_duration(outcome.elapsed, TOY_CONCURRENT, call, sequential=TOY_SEQUENTIAL)
-    if problem and problem.mistake == "sequential":
-        return wrong(
+    try:
+        judge_duration(outcome.elapsed, TOY_CONCURRENT, call, sequential=TOY_SEQUENTIAL)
+    except Wrong as problem:
+        if problem.mistake != "sequential":
+            raise
+        # The usual advice, to start them all before awaiting any, is for tasks.
+        raise Wrong(
             "sequential",
             f"{call} took {seconds(outcome.elapsed)}, about the sum of all the sleeps "
             f"({seconds(TOY_SEQUENTIAL)}): each coroutine ran to its end before the next "
             "began. Put them all in the ready queue, and while one sleeps, run the others.",
-        )
-    if problem:
-        return problem
+        ) from None
     spun = journal.cpu >= (BUSY_CPU if outcome.sleeps else BUSY_CPU_WITHOUT_SLEEPING)
     if spun:
-        return wrong(
+        raise Wrong(
             "busy_wait",
             f"{call} kept the processor busy for {journal.cpu:.2f} of its "
             f"{outcome.elapsed:.2f} s, "
@@ -571,8 +543,6 @@ def check_run(run: Any) -> Result:
 
 
 ex4 = Exercise(
-    lesson="02",
-    number=4,
     title="A toy event loop with timers",
     answer="run",
     checker=check_run,
@@ -645,7 +615,7 @@ def _run_program(slow_tasks: Callable[..., Any], program: _Program) -> tuple[Any
     truth = KeepRecords()  # also keeps the reports off stderr when the answer has no handler
     logger.addHandler(truth)
     try:
-        outcome = run_function(partial(slow_tasks, program.main, THRESHOLD), TIME_LIMIT)
+        outcome = run_function(partial(slow_tasks, program.main, THRESHOLD))
     finally:
         logger.removeHandler(truth)
         left = [handler for handler in logger.handlers if handler not in before]
@@ -656,26 +626,25 @@ def _run_program(slow_tasks: Callable[..., Any], program: _Program) -> tuple[Any
 
 def check_slow_tasks(slow_tasks: Any) -> Result:
     """``slow_tasks(main, threshold)``: debug mode's slow-step reports, as sorted task names."""
-    problem = expect_plain_function(slow_tasks, "slow_tasks")
-    if problem:
-        return problem
+    expect_plain_function(slow_tasks)
     call = f"slow_tasks(main, {THRESHOLD})"
     program = _Program(SLOW_PROGRAM)
     outcome, reported, handlers_left = _run_program(slow_tasks, program)
-    problem = _judge_slow_run(outcome, call, program, reported, handlers_left)
-    if problem:
-        return problem
+    _judge_slow_run(outcome, call, program, reported, handlers_left)
     quiet = _Program(QUIET_PROGRAM)
     outcome, _, handlers_left = _run_program(slow_tasks, quiet)
     call = f"{call} on a second program, where no task holds the loop"
-    problem = _judge_slow_run(outcome, call, quiet, set(), handlers_left)
-    if problem and outcome.value and set(outcome.value) <= set(SLOW_PROGRAM):
-        return wrong(
-            "stale_reports",
-            f"{call} returned {outcome.value!r}: reports kept from the first program. "
-            "Make a new handler (and a new set of names) on every call.",
-        )
-    return problem or correct(
+    try:
+        _judge_slow_run(outcome, call, quiet, set(), handlers_left)
+    except Wrong:
+        if outcome.value and set(outcome.value) <= set(SLOW_PROGRAM):
+            raise Wrong(
+                "stale_reports",
+                f"{call} returned {outcome.value!r}: reports kept from the first program. "
+                "Make a new handler (and a new set of names) on every call.",
+            ) from None
+        raise
+    return correct(
         "debug mode reported 'parse' (two steps of 0.2 s and 0.15 s) and 'resize' (0.07 s, "
         f"over the {THRESHOLD} s threshold), not the quick 'fetch'; nothing for a program "
         "that never held the loop; and the asyncio logger was left as it was."
@@ -684,30 +653,28 @@ def check_slow_tasks(slow_tasks: Any) -> Result:
 
 def _judge_slow_run(
     outcome: Outcome, call: str, program: _Program, reported: set[str], handlers_left: int
-) -> Result | None:
+) -> None:
     error = outcome.error
-    if isinstance(error, NotImplementedError):
-        return not_attempted("slow_tasks", "ex5.hint()")
     if outcome.timed_out:
-        return hang(outcome, call, TIME_LIMIT)
+        raise hang(outcome, call)
     if isinstance(error, (TypeError, ValueError)) and re.search(
         "coroutine was expected|awaitable is required", str(error)
     ):
-        return wrong(
+        raise Wrong(
             "main_not_called",
             f"{call} raised {type(error).__name__}: it handed over the function main "
             "where a coroutine was expected. Call it: `runner.run(main())`.",
         )
     if error is not None:
-        return raised(error, call)
+        raise raised(error, call)
     if sorted(program.finished) != sorted(program.holds):
-        return wrong(
+        raise Wrong(
             "main_not_run",
             f"{call} returned before the program had run: `runner.run(main())` (or "
             "`asyncio.run(main(), debug=True)`) runs it to its end.",
         )
     if handlers_left:
-        return wrong(
+        raise Wrong(
             "handler_left_attached",
             f"{call} left its handler on the asyncio logger, so it keeps collecting, and "
             "every call adds one more. Remove it in a `finally:` block: "
@@ -715,58 +682,56 @@ def _judge_slow_run(
         )
     expected = sorted(reported)
     if program.holds is SLOW_PROGRAM and not reported:
-        return wrong(
+        raise Wrong(
             "debug_mode_off",
             f"{call}: the loop reported nothing, although 'parse' held it for 0.2 s: debug "
             "mode was off. Turn it on for the loop that runs main: "
             "`asyncio.Runner(debug=True)` or `asyncio.run(..., debug=True)`.",
         )
     if program.holds is SLOW_PROGRAM and "resize" not in reported:
-        return wrong(
+        raise Wrong(
             "threshold_not_set",
             f"{call}: debug mode reported {expected}, but not 'resize', which held the loop "
             f"for 0.07 s: over the {THRESHOLD} s asked for, under the default 0.1 s. Set "
             "`loop.slow_callback_duration = threshold` before running main.",
         )
-    return _judge_names(outcome.value, call, expected)
+    _judge_names(outcome.value, call, expected)
 
 
-def _judge_names(value: Any, call: str, expected: list[str]) -> Result | None:
+def _judge_names(value: Any, call: str, expected: list[str]) -> None:
     if value == expected:
-        return None
+        return
     if not isinstance(value, list):
-        return wrong(
+        raise Wrong(
             "wrong_type",
             f"{call} returned {value!r}; return a list of task names, {expected!r}.",
         )
     if any(not isinstance(item, str) or "Executing" in item for item in value):
-        return wrong(
+        raise Wrong(
             "whole_reports",
             f"{call} returned the reports themselves; return just the tasks' names, "
             f"{expected!r}. Each report says `name='parse'`: "
             "`re.search(r\"name='([^']*)'\", message).group(1)`.",
         )
     if not value and expected:
-        return wrong(
+        raise Wrong(
             "reports_not_collected",
             f"{call} returned [], but debug mode reported {expected}. Its reports are log "
             "records of the asyncio logger: add a `KeepRecords()` handler to "
             '`logging.getLogger("asyncio")` before running main, and read them afterwards.',
         )
     if len(set(value)) < len(value) and sorted(set(value)) == expected:
-        return wrong(
+        raise Wrong(
             "repeated_names",
             f"{call} returned {value!r}: a task with two slow steps is reported twice. "
             "Return each name once: collect them in a set, then `sorted(...)`.",
         )
     if sorted(value) == expected:
-        return wrong("not_sorted", f"{call} returned {value!r}; sort them: {expected!r}.")
-    return wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
+        raise Wrong("not_sorted", f"{call} returned {value!r}; sort them: {expected!r}.")
+    raise Wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
 
 
 ex5 = Exercise(
-    lesson="02",
-    number=5,
     title="Find what blocks the loop, with debug mode",
     answer="slow_tasks",
     checker=check_slow_tasks,
@@ -782,7 +747,7 @@ ex5 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4, ex5]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3, ex4, ex5])
 
 __all__ = [
     "EXERCISES",

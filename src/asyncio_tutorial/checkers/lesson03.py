@@ -21,12 +21,11 @@ import asyncio
 import inspect
 import re
 import traceback
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import WRONG, Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     EARLY_ALLOWANCE,
     common_mistakes,
@@ -39,22 +38,11 @@ from asyncio_tutorial.checkers.diagnose import (
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
 from asyncio_tutorial.checkers.scenario import Concurrency, Ending, watch_answer
 
-TIME_LIMIT = 2.0  # every exercise here finishes in well under a second
-
 # How much later than planned an answer may finish and still count as on time.  The
 # checkers tell the classic mistakes apart by what happened (how many downloads ran at
 # once, whether a task was cancelled), not by fine timing, so this can be generous: a
 # machine busy with other programs makes a right answer late, never early.
 SLACK = 0.25
-
-
-def _watched(
-    start: Callable[[], Awaitable[Any]],
-    note_end: Callable[[], None] | None = None,
-    **cancel: float,
-) -> tuple[Outcome, Ending]:
-    """Run ``start()`` as a task under this lesson's time limit (see ``watch_answer``)."""
-    return watch_answer(start, TIME_LIMIT, note_end, **cancel)
 
 
 def _describe_value(value: Any) -> str:
@@ -73,24 +61,17 @@ def _ended(ending: Ending) -> str:
     return "ended cancelled" if ending.cancelled else f"returned {_describe_value(ending.value)}"
 
 
-def _mistakes(outcome: Outcome, call: str, exercise: Exercise, **expected: Any) -> Result | None:
-    """The mistakes any answer can make (``common_mistakes``), worded for ``exercise``."""
-    hint_call = f"{exercise.name}.hint()"
-    return common_mistakes(
-        outcome, call, name=exercise.answer, hint_call=hint_call, time_limit=TIME_LIMIT, **expected
-    )
-
-
-def _result_too_soon(error: BaseException | None, call: str) -> Result | None:
+def _result_too_soon(error: BaseException | None, call: str) -> None:
     """``task.result()`` inside the ``async with TaskGroup()`` block, before the end.
 
-    The group raises that error wrapped in an ExceptionGroup, like its tasks' errors.
+    Raises that mistake if ``error`` is the one it causes.  The group raises that error
+    wrapped in an ExceptionGroup, like its tasks' errors.
     """
     if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
         error = error.exceptions[0]
     if not isinstance(error, asyncio.InvalidStateError):
-        return None
-    return wrong(
+        return
+    raise Wrong(
         "result_before_done",
         f"{call} raised InvalidStateError: {error} task.result() was called before the "
         "task had finished. Inside `async with asyncio.TaskGroup()` the tasks are still "
@@ -124,22 +105,25 @@ async def download(page: str) -> str:
 
 def _run_downloads(answer: Any, pages: list[str]) -> Outcome:
     _traffic.reset()
-    return run_coroutine(partial(answer, list(pages)), TIME_LIMIT)
+    return run_coroutine(partial(answer, list(pages)))
 
 
-def _judge_overlap(outcome: Outcome, call: str, pages: list[str]) -> Result | None:
-    """Did the downloads overlap, and did the whole take as long as the slowest one?"""
+def _judge_overlap(outcome: Outcome, call: str, pages: list[str]) -> None:
+    """Did the downloads overlap, and did the whole take as long as the slowest one?
+
+    Raises the mistake (``sequential``, ``too_fast``, ``too_slow``) if not.
+    """
     longest = max(DELAYS.get(page, 0.2) for page in pages)
     if _traffic.peak < len(pages):
         total = sum(DELAYS.get(page, 0.2) for page in pages)
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call} took {seconds(outcome.elapsed)}: the downloads ran "
             f"{_traffic.describe(len(pages))}, so it takes about the sum of the waits "
             f"({seconds(total)}) instead of the longest one ({seconds(longest)}). Start "
             "them all before awaiting any.",
         )
-    return judge_duration(outcome.elapsed, longest, call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, longest, call, tolerance=SLACK)
 
 
 def _texts(pages: list[str]) -> list[str]:
@@ -151,15 +135,11 @@ def _texts(pages: list[str]) -> list[str]:
 
 def check_fetch_all(fetch_all: Any) -> Result:
     """``fetch_all(pages)`` downloads concurrently and returns the texts in page order."""
-    problem = expect_coroutine_function(fetch_all, "fetch_all")
-    if problem:
-        return problem
+    expect_coroutine_function(fetch_all)
     for pages in (PAGES, ["sport", "weather", "news", "weather"]):
         call = f"fetch_all({pages!r})"
         outcome = _run_downloads(fetch_all, pages)
-        problem = _judge_fetch_all(outcome, call, pages)
-        if problem:
-            return problem
+        _judge_fetch_all(outcome, call, pages)
     return correct(
         "fetch_all(['news', 'weather', 'sport']) returned the three pages in order after "
         "0.3 s, the time of the slowest download, not 0.6 s, their sum: the downloads "
@@ -167,13 +147,14 @@ def check_fetch_all(fetch_all: Any) -> Result:
     )
 
 
-def _judge_fetch_all(outcome: Outcome, call: str, pages: list[str]) -> Result | None:
-    problem = _mistakes(outcome, call, ex1)
-    if problem and problem.mistake == "raised":
-        error = outcome.error
-        problem = _gather_given_a_list(error, call) or _result_too_soon(error, call) or problem
-    if problem:
-        return problem
+def _judge_fetch_all(outcome: Outcome, call: str, pages: list[str]) -> None:
+    try:
+        common_mistakes(outcome, call)
+    except Wrong as problem:
+        if problem.mistake == "raised":  # an error this lesson can name more precisely?
+            _gather_given_a_list(outcome.error, call)
+            _result_too_soon(outcome.error, call)
+        raise
     expected = _texts(pages)
     value = outcome.value
     if isinstance(value, (list, tuple)) and any(isinstance(v, asyncio.Task) for v in value):
@@ -182,38 +163,39 @@ def _judge_fetch_all(outcome: Outcome, call: str, pages: list[str]) -> Result | 
             if all(isinstance(v, asyncio.Task) and v.done() for v in value)
             else "Await them (`await asyncio.gather(*tasks)` gives the results in order)"
         )
-        return wrong(
+        raise Wrong(
             "returned_tasks", f"{call} returned {_describe_value(value)}, not their results. {how}."
         )
     if not isinstance(value, list):
-        return wrong(
+        raise Wrong(
             "wrong_type",
             f"{call} returned {_describe_value(value)}; it should return a list of the "
             f"pages' texts, {expected!r}.",
         )
     if value != expected:
         if sorted(value) == sorted(expected):
-            return wrong(
+            raise Wrong(
                 "wrong_order",
                 f"{call} returned {value!r}: the right pages, in the order they finished. "
                 f"Return them in the order of `pages`: {expected!r} (gather does that).",
             )
-        return wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
-    return _judge_overlap(outcome, call, pages)
+        raise Wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
+    _judge_overlap(outcome, call, pages)
 
 
-def _gather_given_a_list(error: BaseException | None, call: str) -> Result | None:
+def _gather_given_a_list(error: BaseException | None, call: str) -> None:
     """``gather([...])``: the lesson's trap, whose TypeError does not say what went wrong.
 
-    The message reads "unhashable type: 'list'" up to Python 3.13 and "cannot use 'list'
-    as a dict key (unhashable type: 'list')" from 3.14.
+    Raises that mistake if ``error`` is the one it causes.  The message reads
+    "unhashable type: 'list'" up to Python 3.13 and "cannot use 'list' as a dict key
+    (unhashable type: 'list')" from 3.14.
     """
     if not isinstance(error, TypeError) or "unhashable type: 'list'" not in str(error):
-        return None
+        return
     frames = traceback.walk_tb(error.__traceback__)
     if not any(frame.f_code.co_name == "gather" for frame, _ in frames):
-        return None
-    return wrong(
+        return
+    raise Wrong(
         "gather_given_a_list",
         f"{call} raised TypeError: {error}. That is gather given one list: it takes the "
         "awaitables as separate arguments, and took the whole list for one of them. "
@@ -222,8 +204,6 @@ def _gather_given_a_list(error: BaseException | None, call: str) -> Result | Non
 
 
 ex1 = Exercise(
-    lesson="03",
-    number=1,
     title="Download concurrently",
     answer="fetch_all",
     checker=check_fetch_all,
@@ -287,59 +267,63 @@ async def _background_scenario(cls: Any, report: _BackgroundReport) -> None:
 def check_background(cls: Any) -> Result:
     """``Background.start`` keeps each task until it is done; ``wait_all`` awaits them."""
     if not inspect.isclass(cls):
-        return wrong(
+        raise Wrong(
             "not_a_class",
             f"check needs the class Background itself, not a {type(cls).__name__}.",
         )
     start = getattr(cls, "start", None)
     wait_all = getattr(cls, "wait_all", None)
     if start is None or wait_all is None:
-        return wrong("missing_method", "Background needs both methods, start and wait_all.")
+        raise Wrong("missing_method", "Background needs both methods, start and wait_all.")
     if inspect.iscoroutinefunction(start):
-        return wrong(
+        raise Wrong(
             "start_is_async",
             "Background.start is defined with `async def`, so calling it only makes a "
             "coroutine and starts nothing. Make it a plain `def`: asyncio.create_task "
             "needs no await.",
         )
-    problem = expect_plain_function(start, "Background.start") or expect_coroutine_function(
-        wait_all, "Background.wait_all"
-    )
-    if problem:
-        return problem
+    expect_plain_function(start, "Background.start")
+    expect_coroutine_function(wait_all, "Background.wait_all")
     report = _BackgroundReport()
     call = "Background's start and wait_all"
-    outcome = run_coroutine(partial(_background_scenario, cls, report), TIME_LIMIT)
+    outcome = run_coroutine(partial(_background_scenario, cls, report))
     error = outcome.error
     if isinstance(error, RuntimeError) and "changed size during iteration" in str(error):
-        return wrong(
+        raise Wrong(
             "set_changed_size",
             f"{call} raised RuntimeError: {error}. Each task leaves self.tasks as it "
             "finishes, so the set changes while a loop goes over it. Wait for them all "
             "at once instead: `await asyncio.gather(*self.tasks)`.",
         )
-    problem = _mistakes(outcome, call, ex2)
-    if problem and problem.mistake == "tasks_left_running":
-        verdict = _judge_background(report)
-        return verdict if verdict.status == WRONG else problem
-    return problem or _judge_background(report)
+    try:
+        common_mistakes(outcome, call)
+    except Wrong as problem:
+        if problem.mistake == "tasks_left_running":
+            _judge_background(report)  # what the scenario saw names the mistake better
+        raise
+    _judge_background(report)
+    return correct(
+        "start kept each task in self.tasks while it ran, finished tasks left the set "
+        "by themselves, and wait_all returned after 0.3 s, when the last task was done."
+    )
 
 
-def _judge_background(report: _BackgroundReport) -> Result:
+def _judge_background(report: _BackgroundReport) -> None:
+    """Raise the first mistake the scenario's report shows, if any."""
     if not isinstance(report.returned, asyncio.Task):
-        return wrong(
+        raise Wrong(
             "start_returns_no_task",
             f"start(coro, name=...) returned {report.returned!r}. Create the task with "
             "`asyncio.create_task(coro, name=name)` and return it.",
         )
     if report.name != "email-1":
-        return wrong(
+        raise Wrong(
             "task_not_named",
             f"start(coro, name='email-1') returned a task named {report.name!r}. Pass the "
             "name on: `asyncio.create_task(coro, name=name)`.",
         )
     if not report.kept_in_tasks:
-        return wrong(
+        raise Wrong(
             "reference_not_kept",
             "start did not keep the task in self.tasks. The event loop holds tasks only "
             "weakly, so a task nobody refers to can be garbage-collected half-way, and "
@@ -347,37 +331,31 @@ def _judge_background(report: _BackgroundReport) -> Result:
             "set: `self.tasks.add(task)`.",
         )
     if report.finished_still_kept:
-        return wrong(
+        raise Wrong(
             "discard_missing",
             "a task that had finished was still in self.tasks: the set only grows, a "
             "memory leak in a long-running program. Let each task remove itself: "
             "`task.add_done_callback(self.tasks.discard)`.",
         )
-    return _wait_all_too_early(report) or correct(
-        "start kept each task in self.tasks while it ran, finished tasks left the set "
-        "by themselves, and wait_all returned after 0.3 s, when the last task was done."
-    )
+    _wait_all_too_early(report)
 
 
-def _wait_all_too_early(report: _BackgroundReport) -> Result | None:
+def _wait_all_too_early(report: _BackgroundReport) -> None:
     if report.left_running or report.waited < 0.3 - EARLY_ALLOWANCE:
-        return wrong(
+        raise Wrong(
             "wait_all_returned_early",
             f"wait_all() returned after {seconds(report.waited)}, while tasks it should "
             "have waited for were still running (one needed 0.3 s). Await them all: "
             "`await asyncio.gather(*self.tasks)`.",
         )
     if report.waited > 0.3 + SLACK:
-        return wrong(
+        raise Wrong(
             "too_slow",
             f"wait_all() took {report.waited:.2f} s, but the tasks were done after 0.3 s.",
         )
-    return None
 
 
 ex2 = Exercise(
-    lesson="03",
-    number=2,
     title="Keep background tasks safe",
     answer="Background",
     checker=check_background,
@@ -421,122 +399,107 @@ DEFAULT = "unavailable"
 
 def check_with_deadline(with_deadline: Any) -> Result:
     """``with_deadline(op, seconds, default)``: op's result in time, else ``default``."""
-    problem = expect_coroutine_function(with_deadline, "with_deadline")
-    if problem:
-        return problem
-    return (
-        _deadline_in_time(with_deadline)
-        or _deadline_too_slow(with_deadline)
-        or _deadline_error(with_deadline)
-        or _deadline_cancelled(with_deadline)
-        or correct(
-            "with_deadline returned the answer that came in time (after 0.1 s), gave up on "
-            "a slow one after 0.3 s with the default (and the slow call was cancelled), "
-            "let a real error through, and stayed cancelled when cancelled from outside."
-        )
+    expect_coroutine_function(with_deadline)
+    _deadline_in_time(with_deadline)
+    _deadline_too_slow(with_deadline)
+    _deadline_error(with_deadline)
+    _deadline_cancelled(with_deadline)
+    return correct(
+        "with_deadline returned the answer that came in time (after 0.1 s), gave up on "
+        "a slow one after 0.3 s with the default (and the slow call was cancelled), "
+        "let a real error through, and stayed cancelled when cancelled from outside."
     )
 
 
 def _run_deadline(with_deadline: Any, operation: _Operation, seconds: float) -> Outcome:
-    return run_coroutine(lambda: with_deadline(operation.operation, seconds, DEFAULT), TIME_LIMIT)
+    return run_coroutine(lambda: with_deadline(operation.operation, seconds, DEFAULT))
 
 
-def _deadline_in_time(with_deadline: Any) -> Result | None:
+def _deadline_in_time(with_deadline: Any) -> None:
     operation = _Operation(0.1)
     call = f"with_deadline(operation, 0.5, {DEFAULT!r}) with an operation that takes 0.1 s"
     outcome = _run_deadline(with_deadline, operation, 0.5)
-    problem = _mistakes(outcome, call, ex3)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if operation.calls != 1:
-        return wrong(
+        raise Wrong(
             "wrong_calls",
             f"{call} called the operation {operation.calls} times; call it once, "
             "`await operation()`.",
         )
     if outcome.value != operation.result:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {_describe_value(outcome.value)}, not the operation's "
             f"result, {operation.result!r}.",
         )
-    return judge_duration(outcome.elapsed, 0.1, call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, 0.1, call, tolerance=SLACK)
 
 
-def _deadline_too_slow(with_deadline: Any) -> Result | None:
+def _deadline_too_slow(with_deadline: Any) -> None:
     operation = _Operation(1.0)
     call = f"with_deadline(operation, 0.3, {DEFAULT!r}) with an operation that takes 1 s"
     outcome = _run_deadline(with_deadline, operation, 0.3)
     if isinstance(outcome.error, TimeoutError):
-        return wrong(
+        raise Wrong(
             "timeout_escaped",
             f"{call} raised TimeoutError instead of returning the default. Catch it "
             "*around* the `async with asyncio.timeout(...)` block: inside the block the "
             "operation sees CancelledError, which becomes TimeoutError only as it leaves.",
         )
     left_running = "operation" in outcome.left_running and outcome.value == DEFAULT
-    problem = None if left_running else _mistakes(outcome, call, ex3)
-    if problem:
-        return problem
+    if not left_running:  # (that one is named below, as the slow call not cancelled)
+        common_mistakes(outcome, call)
     if outcome.elapsed >= 1.0 - EARLY_ALLOWANCE:
-        return wrong(
+        raise Wrong(
             "no_timeout",
             f"{call} waited for the whole operation ({seconds(outcome.elapsed)}). Give up "
             "after `seconds`: wrap the await in `async with asyncio.timeout(seconds):`.",
         )
     if outcome.value != DEFAULT:
-        return wrong(
+        raise Wrong(
             "wrong_fallback",
             f"{call} returned {_describe_value(outcome.value)} when the time was up; it "
             f"should return the default it was given, {DEFAULT!r}.",
         )
     if left_running or not operation.cancelled:
-        return wrong(
+        raise Wrong(
             "not_cancelled",
             f"{call} returned the default but left the slow operation running. Let the "
             "timeout cancel it: await it inside `async with asyncio.timeout(seconds):`.",
         )
-    return judge_duration(outcome.elapsed, 0.3, call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, 0.3, call, tolerance=SLACK)
 
 
-def _deadline_error(with_deadline: Any) -> Result | None:
+def _deadline_error(with_deadline: Any) -> None:
     operation = _Operation(0.1, error=ConnectionError("connection reset"))
     call = f"with_deadline(operation, 0.3, {DEFAULT!r}) with an operation that fails"
     outcome = _run_deadline(with_deadline, operation, 0.3)
-    problem = _mistakes(outcome, call, ex3, expected_error=ConnectionError)
-    if problem:
-        return problem
+    common_mistakes(outcome, call, expected_error=ConnectionError)
     if outcome.error is None:
-        return wrong(
+        raise Wrong(
             "caught_too_much",
             f"{call} returned {_describe_value(outcome.value)}, hiding the operation's "
             "ConnectionError. Catch only TimeoutError; other errors must reach the caller.",
         )
-    return None
 
 
-def _deadline_cancelled(with_deadline: Any) -> Result | None:
+def _deadline_cancelled(with_deadline: Any) -> None:
     operation = _Operation(1.0)
     call = f"with_deadline(operation, 0.5, {DEFAULT!r}), cancelled from outside after 0.1 s"
-    outcome, ending = _watched(
+    outcome, ending = watch_answer(
         lambda: with_deadline(operation.operation, 0.5, DEFAULT), cancel_after=0.1
     )
-    problem = _mistakes(outcome, call, ex3)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if not ending.cancelled:
-        return wrong(
+        raise Wrong(
             "swallowed_cancellation",
             f"{call} {_ended(ending)} instead of ending cancelled: it swallowed the "
             "CancelledError. Catch only TimeoutError, never CancelledError, so that "
             "whoever cancels your code can stop it.",
         )
-    return None
 
 
 ex3 = Exercise(
-    lesson="03",
-    number=3,
     title="Give up on a slow call",
     answer="with_deadline",
     checker=check_with_deadline,
@@ -555,49 +518,43 @@ ex3 = Exercise(
 
 def check_in_completion_order(in_completion_order: Any) -> Result:
     """``in_completion_order(pages)``: the texts, in the order the downloads finish."""
-    problem = expect_coroutine_function(in_completion_order, "in_completion_order")
-    if problem:
-        return problem
+    expect_coroutine_function(in_completion_order)
     pages = list(PAGES)
     call = f"in_completion_order({pages!r})"
     outcome = _run_downloads(in_completion_order, pages)
     if outcome.returned_coroutines:
         outcome.left_running = []  # the downloads were started and have been cancelled
-        return wrong(
+        raise Wrong(
             "forgot_await",
             f"{call} returned coroutine objects, not pages. What as_completed gives are "
             "awaitables: `await` each one (`page = await next_done`) to get the next page.",
         )
     if isinstance(outcome.error, TypeError) and "__aiter__" in str(outcome.error):
-        return wrong(
+        raise Wrong(
             "async_for_needs_3_13",
             f"{call} raised {outcome.error}. `async for` over as_completed needs Python "
             "3.13 or newer. Use a plain `for next_done in asyncio.as_completed(...)`, "
             "then `await next_done`: that works on every version.",
         )
-    problem = _mistakes(outcome, call, ex4)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     value = outcome.value
     expected = sorted(_texts(pages), key=lambda text: DELAYS[text[1:-1]])
     if not isinstance(value, list) or sorted(map(str, value)) != sorted(expected):
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {_describe_value(value)}; it should return a list of the "
             f"three pages' texts, {expected!r}.",
         )
-    problem = _judge_overlap(outcome, call, pages)
-    if problem:
-        return problem
+    _judge_overlap(outcome, call, pages)
     if value == _texts(pages):
-        return wrong(
+        raise Wrong(
             "argument_order",
             f"{call} returned {value!r}: the order of the arguments, which is what "
             f"gather gives. Return them as they finish, {expected!r}: loop over "
             "`asyncio.as_completed(...)`.",
         )
     if value != expected:
-        return wrong(
+        raise Wrong(
             "wrong_order",
             f"{call} returned {value!r}, but the downloads finished in the order "
             f"{expected!r}. Append each page as soon as it arrives.",
@@ -609,8 +566,6 @@ def check_in_completion_order(in_completion_order: Any) -> Result:
 
 
 ex4 = Exercise(
-    lesson="03",
-    number=4,
     title="Pages as they arrive",
     answer="in_completion_order",
     checker=check_in_completion_order,
@@ -658,151 +613,136 @@ class _Spinner:
 
 def _run_spinner(
     with_spinner: Any, operation: _Operation, call: str, **cancel: float
-) -> tuple[Result | None, Ending, _Spinner]:
-    """Run with_spinner and ask the questions every scenario asks first."""
+) -> tuple[Ending, _Spinner]:
+    """Run with_spinner and ask the questions every scenario asks first.
+
+    Raises the mistake found; otherwise returns how with_spinner ended, and the spinner,
+    which noted its state at that moment.
+    """
     spinner = _Spinner()
-    outcome, ending = _watched(
+    outcome, ending = watch_answer(
         lambda: with_spinner(operation.operation, spinner.spin), spinner.note_end, **cancel
     )
     outcome.left_running = []  # the spinner's state says more than "tasks left running"
-    problem = _mistakes(outcome, call, ex5)
-    if not problem and not spinner.started:
-        problem = wrong(
+    common_mistakes(outcome, call)
+    if not spinner.started:
+        raise Wrong(
             "spinner_not_started",
             f"{call} never started the spinner. Start it as a task before awaiting the "
             "operation: `spinning = asyncio.create_task(spinner())`.",
         )
-    return problem, ending, spinner
+    return ending, spinner
 
 
 def check_with_spinner(with_spinner: Any) -> Result:
     """``with_spinner(op, spinner)``: spinner runs as a task and is always stopped, awaited."""
-    problem = expect_coroutine_function(with_spinner, "with_spinner")
-    if problem:
-        return problem
-    return (
-        _spinner_success(with_spinner)
-        or _spinner_failure(with_spinner)
-        or _spinner_cancelled(with_spinner)
-        or _spinner_cancelled_while_cleaning_up(with_spinner)
-        or correct(
-            "with_spinner returned the operation's result with the spinner cancelled and "
-            "erased; when the operation failed, and when with_spinner itself was "
-            "cancelled, even during its cleanup, the spinner was stopped all the same, "
-            "and the error or the cancellation went on to the caller."
-        )
+    expect_coroutine_function(with_spinner)
+    _spinner_success(with_spinner)
+    _spinner_failure(with_spinner)
+    _spinner_cancelled(with_spinner)
+    _spinner_cancelled_while_cleaning_up(with_spinner)
+    return correct(
+        "with_spinner returned the operation's result with the spinner cancelled and "
+        "erased; when the operation failed, and when with_spinner itself was "
+        "cancelled, even during its cleanup, the spinner was stopped all the same, "
+        "and the error or the cancellation went on to the caller."
     )
 
 
-def _spinner_state(call: str, spinner: _Spinner, when: str) -> Result | None:
+def _spinner_state(call: str, spinner: _Spinner, when: str) -> None:
     if not spinner.cancelled_at_end:
-        return wrong(
+        raise Wrong(
             "spinner_left_running",
             f"{call}: {when}, the spinner was still spinning. Cancel it "
             "(`spinning.cancel()`) in a `finally:` block, so that it is stopped however "
             "with_spinner ends.",
         )
     if not spinner.erased_at_end:
-        return wrong(
+        raise Wrong(
             "cancelled_not_awaited",
             f"{call}: {when}, the spinner had been cancelled but had not finished its "
             "cleanup. cancel() only asks; wait for the task to finish, e.g. "
             "`await asyncio.wait([spinning])`.",
         )
-    return None
 
 
-def _spinner_success(with_spinner: Any) -> Result | None:
+def _spinner_success(with_spinner: Any) -> None:
     operation = _Operation(0.3, result="done")
     call = "with_spinner(operation, spinner) with an operation that takes 0.3 s"
-    problem, ending, spinner = _run_spinner(with_spinner, operation, call)
-    if problem:
-        return problem
+    ending, spinner = _run_spinner(with_spinner, operation, call)
     if ending.cancelled or isinstance(ending.error, asyncio.CancelledError):
-        return wrong(
+        raise Wrong(
             "cancelled_error_escaped",
             f"{call} ended with CancelledError although nobody cancelled it. Awaiting a "
             "task you cancelled raises CancelledError in *you*: wait with "
             "`await asyncio.wait([spinning])`, which does not raise it.",
         )
     if ending.error is not None:
-        return raised(ending.error, call)
-    problem = _spinner_state(call, spinner, "when it returned")
-    if problem:
-        return problem
+        raise raised(ending.error, call)
+    _spinner_state(call, spinner, "when it returned")
     if ending.value != "done":
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {_describe_value(ending.value)}, not the operation's result, 'done'.",
         )
-    return judge_duration(
+    judge_duration(
         ending.elapsed, 0.4, call + " (plus 0.1 s to erase the spinner)", tolerance=SLACK
     )
 
 
-def _spinner_failure(with_spinner: Any) -> Result | None:
+def _spinner_failure(with_spinner: Any) -> None:
     operation = _Operation(0.2, error=ConnectionError("connection reset"))
     call = "with_spinner(operation, spinner) with an operation that fails"
-    problem, ending, spinner = _run_spinner(with_spinner, operation, call)
-    if problem:
-        return problem
+    ending, spinner = _run_spinner(with_spinner, operation, call)
     if not spinner.cancelled_at_end and isinstance(ending.error, ConnectionError):
-        return wrong(
+        raise Wrong(
             "cleanup_not_in_finally",
             f"{call}: the ConnectionError went up while the spinner was still "
             "spinning: the code that stops it was skipped. Put the cancel and the "
             "wait in a `finally:` block, which runs however the `try:` ends.",
         )
-    problem = _spinner_state(call, spinner, "when it ended")
-    if problem:
-        return problem
+    _spinner_state(call, spinner, "when it ended")
     if ending.error is not None and not isinstance(ending.error, ConnectionError):
-        return raised(ending.error, call)
+        raise raised(ending.error, call)
     if not isinstance(ending.error, ConnectionError):
-        return wrong(
+        raise Wrong(
             "error_swallowed",
             f"{call} {_ended(ending)} instead of raising the operation's ConnectionError. "
             "Stop the spinner, then let the error go on to the caller.",
         )
-    return None
 
 
-def _spinner_cancelled(with_spinner: Any) -> Result | None:
+def _spinner_cancelled(with_spinner: Any) -> None:
     operation = _Operation(1.0, result="done")
     call = "with_spinner(operation, spinner), cancelled from outside after 0.2 s"
-    problem, ending, spinner = _run_spinner(with_spinner, operation, call, cancel_after=0.2)
-    if problem:
-        return problem
+    ending, spinner = _run_spinner(with_spinner, operation, call, cancel_after=0.2)
     if not spinner.cancelled_at_end and ending.cancelled:
-        return wrong(
+        raise Wrong(
             "cleanup_not_in_finally",
             f"{call}: it stopped, but left the spinner spinning: the code that stops "
             "the spinner was skipped by the CancelledError. Put it in a `finally:` block.",
         )
-    problem = _spinner_state(call, spinner, "when it ended")
-    if problem:
-        return problem
+    _spinner_state(call, spinner, "when it ended")
     if not ending.cancelled:
-        return wrong(
+        raise Wrong(
             "swallowed_cancellation",
             f"{call} {_ended(ending)} instead of ending cancelled: the CancelledError was "
             "swallowed. Clean up in `finally:` and let the cancellation go on; never "
             "`except CancelledError:` without `raise`.",
         )
-    return None
 
 
-def _spinner_cancelled_while_cleaning_up(with_spinner: Any) -> Result | None:
+def _spinner_cancelled_while_cleaning_up(with_spinner: Any) -> None:
     """Cancelled while it waits for the spinner to erase itself: that is the caller's."""
     operation = _Operation(0.1, result="done")
     call = (
         "with_spinner(operation, spinner), cancelled from outside at 0.15 s, while it "
         "waited for the spinner to erase itself after the operation had returned,"
     )
-    problem, ending, spinner = _run_spinner(with_spinner, operation, call, cancel_after=0.15)
-    if problem or not ending.cancel_requests or ending.cancelled:
-        return problem
-    return wrong(
+    ending, _ = _run_spinner(with_spinner, operation, call, cancel_after=0.15)
+    if not ending.cancel_requests or ending.cancelled:
+        return
+    raise Wrong(
         "swallowed_cancellation_in_cleanup",
         f"{call} {_ended(ending)} instead of ending cancelled. Catching CancelledError "
         "around `await spinning` caught the caller's cancellation too: there, the two "
@@ -813,8 +753,6 @@ def _spinner_cancelled_while_cleaning_up(with_spinner: Any) -> Result | None:
 
 
 ex5 = Exercise(
-    lesson="03",
-    number=5,
     title="Stop the spinner, always",
     answer="with_spinner",
     checker=check_with_spinner,
@@ -891,39 +829,34 @@ class _Shop:
 
 
 def _run_order(place_order: Any, shop: _Shop, how: str = "") -> tuple[Outcome, Ending, str]:
-    outcome, ending = _watched(lambda: shop.place(place_order), shop.note_end)
+    outcome, ending = watch_answer(lambda: shop.place(place_order), shop.note_end)
     return outcome, ending, f"place_order({ITEMS!r}, reserve, save){how}"
 
 
 def check_place_order(place_order: Any) -> Result:
     """``place_order``: reserve concurrently, all or nothing; save under shield."""
-    problem = expect_coroutine_function(place_order, "place_order")
-    if problem:
-        return problem
-    return (
-        _order_placed(place_order)
-        or _order_out_of_stock(place_order)
-        or _order_cancelled_while_saving(place_order)
-        or correct(
-            "place_order reserved the three items at the same time (0.3 s, not 0.6 s) and "
-            "saved the order; when the lamp was out of stock, the pen's reservation was "
-            "cancelled at once and the error reached the caller, with nothing saved; and "
-            "cancelled during the save, it let the save finish, then ended cancelled."
-        )
+    expect_coroutine_function(place_order)
+    _order_placed(place_order)
+    _order_out_of_stock(place_order)
+    _order_cancelled_while_saving(place_order)
+    return correct(
+        "place_order reserved the three items at the same time (0.3 s, not 0.6 s) and "
+        "saved the order; when the lamp was out of stock, the pen's reservation was "
+        "cancelled at once and the error reached the caller, with nothing saved; and "
+        "cancelled during the save, it let the save finish, then ended cancelled."
     )
 
 
-def _order_placed(place_order: Any) -> Result | None:
+def _order_placed(place_order: Any) -> None:
     shop = _Shop()
     outcome, ending, call = _run_order(place_order, shop)
-    problem = _mistakes(outcome, call, ex6) or _result_too_soon(ending.error, call)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
+    _result_too_soon(ending.error, call)
     if ending.error is not None:
-        return raised(ending.error, call)
+        raise raised(ending.error, call)
     expected = [f"R-{item}" for item in ITEMS]
     if not shop.saves:
-        return wrong(
+        raise Wrong(
             "not_saved",
             f"{call} returned {_describe_value(ending.value)} without saving the order. "
             "After the reservations, `await` the save: `save(reservations)`.",
@@ -931,25 +864,25 @@ def _order_placed(place_order: Any) -> Result | None:
     if shop.saves[0] != expected:
         given = shop.saves[0]
         tasks = isinstance(given, list) and any(isinstance(v, asyncio.Task) for v in given)
-        return wrong(
+        raise Wrong(
             "saved_tasks" if tasks else "wrong_reservations",
             f"save was given {_describe_value(given)}; give it the reservations, "
             f"{expected!r}"
             + (": `[task.result() for task in tasks]`." if tasks else ", in item order."),
         )
     if ending.value != ORDER_ID:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {_describe_value(ending.value)}; return what save returned, "
             f"{ORDER_ID!r}.",
         )
     if shop.reserving.peak < len(ITEMS):
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call} reserved the items {shop.reserving.describe(len(ITEMS))}: 0.6 s where "
             "0.3 s will do. Create a task per item in a TaskGroup, then read the results.",
         )
-    return judge_duration(ending.elapsed, 0.3 + SAVE_SECONDS, call, tolerance=SLACK)
+    judge_duration(ending.elapsed, 0.3 + SAVE_SECONDS, call, tolerance=SLACK)
 
 
 def _holds_out_of_stock(error: BaseException | None) -> bool:
@@ -959,72 +892,68 @@ def _holds_out_of_stock(error: BaseException | None) -> bool:
     return isinstance(error, OutOfStock)
 
 
-def _order_out_of_stock(place_order: Any) -> Result | None:
+def _order_out_of_stock(place_order: Any) -> None:
     shop = _Shop(out_of_stock="lamp")
     outcome, ending, call = _run_order(place_order, shop, " with the lamp out of stock")
     outcome.left_running = []  # the shop says which reservations were left running
-    problem = _mistakes(outcome, call, ex6)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if shop.saves:
-        return wrong(
+        raise Wrong(
             "saved_despite_failure",
             f"{call} saved the order ({_ended(ending)}), although the lamp could not be "
             "reserved. Save only when every reservation succeeded: a TaskGroup raises as "
             "soon as one fails, so the code after the block does not run.",
         )
     if ending.error is not None and not _holds_out_of_stock(ending.error):
-        return raised(ending.error, call)
+        raise raised(ending.error, call)
     if ending.error is None:
-        return wrong(
+        raise Wrong(
             "error_swallowed",
             f"{call} {_ended(ending)} instead of letting OutOfStock reach the caller, who needs "
             "to know the order failed. Do not catch it.",
         )
     if shop.in_flight_at_end:
-        return wrong(
+        raise Wrong(
             "siblings_not_cancelled",
             f"{call}: the OutOfStock reached the caller, but the pen's reservation was "
             "still going on, with nobody waiting for it, holding stock for an order that "
             "failed. gather leaves the other tasks running; a TaskGroup cancels them as "
             "soon as one fails, and waits for them to stop.",
         )
-    return judge_duration(ending.elapsed, RESERVE_SECONDS["lamp"], call, tolerance=SLACK)
+    judge_duration(ending.elapsed, RESERVE_SECONDS["lamp"], call, tolerance=SLACK)
 
 
-def _order_cancelled_while_saving(place_order: Any) -> Result | None:
+def _order_cancelled_while_saving(place_order: Any) -> None:
     shop = _Shop(cancel_while_saving=True)
     how = ", cancelled 0.1 s into the save (its caller gave up),"
     outcome, ending, call = _run_order(place_order, shop, how)
     outcome.left_running = []  # the shop says whether the save was left running
-    problem = _mistakes(outcome, call, ex6)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if shop.cut_off_at_end:
-        return wrong(
+        raise Wrong(
             "save_cut_off",
             f"{call} cut the save off half-way. Run the save as a task, "
             "`saving = asyncio.create_task(save(reservations))`, and await "
             "`asyncio.shield(saving)`: a cancellation then stops your waiting, not the save.",
         )
     if not ending.cancelled:
-        return wrong(
+        raise Wrong(
             "swallowed_cancellation",
             f"{call} {_ended(ending)} instead of ending cancelled, so the caller who gave "
             "up cannot stop it: swallowing CancelledError breaks timeouts and shutdown. "
             "Let the save finish, then `raise` the CancelledError again.",
         )
     if shop.saved_at_end:
-        return None
+        return
     if _shields_a_coroutine(place_order):
-        return wrong(
+        raise Wrong(
             "shielded_coroutine_not_kept",
             f"{call} ended at once, with the save still running: `asyncio.shield(save(...))` "
             "made it a task that nobody keeps or waits for, and when the program ends it "
             "is cut off. Keep the task, `saving = asyncio.create_task(save(...))`, so "
             "that you can wait for it after `await asyncio.shield(saving)` was cancelled.",
         )
-    return wrong(
+    raise Wrong(
         "save_not_awaited",
         f"{call} ended at once, with the save still running and nobody waiting for it: "
         "when the program ends, it is cut off. When `await asyncio.shield(saving)` raises "
@@ -1042,8 +971,6 @@ def _shields_a_coroutine(answer: Any) -> bool:
 
 
 ex6 = Exercise(
-    lesson="03",
-    number=6,
     title="Place an order: all or nothing, saved safely",
     answer="place_order",
     checker=check_place_order,
@@ -1058,7 +985,7 @@ ex6 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4, ex5, ex6]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3, ex4, ex5, ex6])
 
 __all__ = [
     "DELAYS",

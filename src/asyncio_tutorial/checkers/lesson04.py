@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
@@ -40,7 +40,6 @@ from asyncio_tutorial.checkers.scenario import (
     returned_future,
 )
 
-TIME_LIMIT = 3.0
 SLACK = 0.25  # how much later than planned a right answer may finish on a busy machine
 
 
@@ -71,7 +70,7 @@ async def _delayed_scenario(delayed: Any, report: dict[str, Any]) -> None:
 def check_delayed(delayed: Any) -> Result:
     """``delayed(seconds, value)``: a future the loop completes later; safe to cancel."""
     if inspect.iscoroutinefunction(delayed):
-        return wrong(
+        raise Wrong(
             "not_plain",
             "delayed is defined with `async def`, so calling it gives a coroutine. Make it a "
             "plain `def` that creates the future, schedules its completion and returns it: "
@@ -79,34 +78,30 @@ def check_delayed(delayed: Any) -> Result:
         )
     call = "delayed(0.2, 'ding')"
     report: dict[str, Any] = {}
-    outcome = run_coroutine(partial(_delayed_scenario, delayed, report), TIME_LIMIT)
-    problem = common_mistakes(
-        outcome, call, name="delayed", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    outcome = run_coroutine(partial(_delayed_scenario, delayed, report))
+    common_mistakes(outcome, call)
     returned = report.get("returned")
     if isinstance(returned, asyncio.Task):
-        return wrong(
+        raise Wrong(
             "used_a_task",
             f"{call} returned a Task. A task is a future, so it works, but this exercise "
             "builds the future itself: `loop.create_future()`, completed by "
             "`loop.call_later(seconds, ...)`.",
         )
     if isinstance(returned, concurrent.futures.Future):
-        return wrong(
+        raise Wrong(
             "wrong_kind_of_future",
             f"{call} returned a concurrent.futures.Future, which cannot be awaited. Ask the "
             "event loop for one: `asyncio.get_running_loop().create_future()`.",
         )
     if not isinstance(returned, asyncio.Future):
-        return wrong(
+        raise Wrong(
             "no_future_returned",
             f"{call} returned {returned!r}. Return the future you created, so the caller "
             "can await it.",
         )
     if report["done at once"] or any("not callable" in r for r in outcome.loop_errors):
-        return wrong(
+        raise Wrong(
             "called_not_passed",
             f"{call} returned a future that was done at once. `call_later(seconds, "
             "future.set_result(value))` *calls* set_result right away and hands the loop "
@@ -114,7 +109,7 @@ def check_delayed(delayed: Any) -> Result:
             "`call_later(seconds, future.set_result, value)`.",
         )
     if loop_reported(outcome.loop_errors, "InvalidStateError"):
-        return wrong(
+        raise Wrong(
             "set_result_on_done_future",
             "a future from delayed(0.2, ...) was cancelled after 0.1 s; at 0.2 s its timer "
             "still called set_result, and the loop reported InvalidStateError. Cancel the "
@@ -122,25 +117,21 @@ def check_delayed(delayed: Any) -> Result:
             "timer.cancel())`), or complete it only `if not future.done()`.",
         )
     if report["value"] != "ding" or report["values"] != ["a", "b", "c"]:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"awaiting {call} gave {report['value']!r} (expected 'ding'), and three delayed "
             f"futures gave {report['values']!r} (expected ['a', 'b', 'c']).",
         )
-    return (
-        judge_duration(report["elapsed"], 0.2, f"awaiting {call}", tolerance=SLACK)
-        or judge_duration(report["together"], 0.3, "three delayed futures", tolerance=SLACK)
-        or correct(
-            f"{call} returned a pending future that the loop completed with 'ding' after "
-            "0.2 s; three of them took 0.3 s together; and one cancelled early stayed "
-            "quiet when its moment came."
-        )
+    judge_duration(report["elapsed"], 0.2, f"awaiting {call}", tolerance=SLACK)
+    judge_duration(report["together"], 0.3, "three delayed futures", tolerance=SLACK)
+    return correct(
+        f"{call} returned a pending future that the loop completed with 'ding' after "
+        "0.2 s; three of them took 0.3 s together; and one cancelled early stayed "
+        "quiet when its moment came."
     )
 
 
 ex1 = Exercise(
-    lesson="04",
-    number=1,
     title="A future completed by a timer",
     answer="delayed",
     checker=check_delayed,
@@ -200,9 +191,7 @@ async def _first_reading_scenario(first_reading: Any, case: str, report: dict[st
 
 def check_first_reading(first_reading: Any) -> Result:
     """``first_reading(sensor)``: the first value, or the sensor's error; later calls ignored."""
-    problem = expect_coroutine_function(first_reading, "first_reading")
-    if problem:
-        return problem
+    expect_coroutine_function(first_reading)
     results = {}
     for case in ("thermometer", "barometer", "gives up"):
         report: dict[str, Any] = {"timed_out": False, "error": None, "value": None}
@@ -211,84 +200,73 @@ def check_first_reading(first_reading: Any) -> Result:
             if case == "gives up"
             else f"first_reading({case!r})"
         )
-        outcome = run_coroutine(
-            partial(_first_reading_scenario, first_reading, case, report), TIME_LIMIT
-        )
+        outcome = run_coroutine(partial(_first_reading_scenario, first_reading, case, report))
         if outcome.timed_out and outcome.sleeps:
-            return wrong(
+            raise Wrong(
                 "blocking",
                 f"{call} waited with time.sleep, which holds the event loop; the sensor's "
                 "callbacks run on that loop, so they never came, and it waited forever. "
                 "Await a future that the callbacks complete.",
             )
-        problem = common_mistakes(
-            outcome, call, name="first_reading", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-        ) or returned_future(report["value"], call)
-        if problem:
-            return problem
+        common_mistakes(outcome, call)
+        returned_future(report["value"], call)
         results[case] = (outcome, report)
-    return _judge_first_reading(results) or correct(
+    _judge_first_reading(results)
+    return correct(
         "first_reading('thermometer') returned 21.5 after 0.1 s and ignored the readings "
         "after it; the barometer's ConnectionError reached the caller; and a caller that "
         "gave up early left no error behind when the reading came later."
     )
 
 
-def _judge_first_reading(results: dict[str, tuple[Outcome, dict[str, Any]]]) -> Result | None:
+def _judge_first_reading(results: dict[str, tuple[Outcome, dict[str, Any]]]) -> None:
     outcome, report = results["thermometer"]
     if loop_reported(outcome.loop_errors, "InvalidStateError"):
-        return wrong(
+        raise Wrong(
             "set_result_on_done_future",
             "the thermometer calls on_reading three times; the second call found the future "
             "done already, and set_result raised InvalidStateError in the loop. Complete "
             "the future only `if not future.done()`.",
         )
     if report["value"] != 21.5:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"first_reading('thermometer') returned {report['value']!r}, not the first "
             "reading, 21.5.",
         )
-    problem = judge_duration(
-        report["elapsed"], 0.1, "first_reading('thermometer')", tolerance=SLACK
-    )
-    if problem:
-        return problem
+    judge_duration(report["elapsed"], 0.1, "first_reading('thermometer')", tolerance=SLACK)
     outcome, report = results["barometer"]
     if isinstance(report["value"], Exception):
-        return wrong(
+        raise Wrong(
             "error_as_result",
             f"first_reading('barometer') returned the error {report['value']!r} as its "
             "value. Complete the future with `future.set_exception(error)`, so that "
             "awaiting it raises the error.",
         )
     if report["timed_out"]:
-        return wrong(
+        raise Wrong(
             "error_ignored",
             "first_reading('barometer') was still waiting after 1 s: the sensor reported "
             "its failure through on_error, and nothing completed the future. Pass "
             "on_error a callback that calls `future.set_exception(error)`.",
         )
     if report["error"] is None:
-        return wrong(
+        raise Wrong(
             "error_swallowed",
             f"first_reading('barometer') returned {report['value']!r} instead of raising "
             "the sensor's ConnectionError.",
         )
     outcome, report = results["gives up"]
     if loop_reported(outcome.loop_errors, "InvalidStateError"):
-        return wrong(
+        raise Wrong(
             "set_result_on_done_future",
             "wait_for(first_reading('hygrometer'), 0.1) gave up after 0.1 s, which cancelled "
             "the future; at 0.3 s the reading came, and set_result on the cancelled future "
             "raised InvalidStateError in the loop. Check `if not future.done()` first.",
         )
-    return None
 
 
 ex2 = Exercise(
-    lesson="04",
-    number=2,
     title="Wrap a callback API",
     answer="first_reading",
     checker=check_first_reading,
@@ -335,36 +313,28 @@ async def _run_job_scenario(run_job: Any, guard_calls: list[str]) -> list[Any]:
 
 def check_run_job(run_job: Any) -> Result:
     """``run_job(job)``: await a job whose callback comes from another thread."""
-    problem = expect_coroutine_function(run_job, "run_job")
-    if problem:
-        return problem
+    expect_coroutine_function(run_job)
     global _callback_errors
     _callback_errors = []
     guard_calls: list[str] = []
     call = "gather(run_job('backup'), run_job('report'))"
-    outcome = run_coroutine(partial(_run_job_scenario, run_job, guard_calls), TIME_LIMIT)
+    outcome = run_coroutine(partial(_run_job_scenario, run_job, guard_calls))
     # Only a failed look-up of the loop: a callback that runs after an answer returned
     # too early (its future unawaited) meets a closed loop instead, which is judged below.
     lookups = [e for e in _callback_errors if "no running" in str(e) or "no current" in str(e)]
     if lookups and (outcome.timed_out or outcome.error is None):
         error = lookups[0]
-        return wrong(
+        raise Wrong(
             "loop_looked_up_in_thread",
             f"the callback raised {type(error).__name__}: {error} in the job's thread. "
             "There is no running loop in that thread: get the loop in run_job, before "
             "starting the job (`loop = asyncio.get_running_loop()`), and use that one.",
         )
-    problem = common_mistakes(
-        outcome, call, name="run_job", hint_call="ex3.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     outcome.value = (outcome.value or [None])[0]
-    problem = returned_future(outcome.value, "run_job('backup')")
-    if problem:
-        return problem
+    returned_future(outcome.value, "run_job('backup')")
     if guard_calls:
-        return wrong(
+        raise Wrong(
             "not_threadsafe",
             "the job's thread called into the event loop directly (it scheduled "
             f"{guard_calls[0]}): futures and loop.call_soon are for the loop's own thread "
@@ -372,16 +342,15 @@ def check_run_job(run_job: Any) -> Result:
             "callback, use `loop.call_soon_threadsafe(future.set_result, result)`.",
         )
     if outcome.value != "backup: done":
-        return wrong("wrong_value", f"run_job('backup') returned {outcome.value!r}.")
-    return judge_duration(outcome.elapsed, JOB_SECONDS, call, tolerance=SLACK) or correct(
+        raise Wrong("wrong_value", f"run_job('backup') returned {outcome.value!r}.")
+    judge_duration(outcome.elapsed, JOB_SECONDS, call, tolerance=SLACK)
+    return correct(
         f"two jobs finished together after {JOB_SECONDS} s, and their results reached the "
         "loop through call_soon_threadsafe, never from the jobs' threads directly."
     )
 
 
 ex3 = Exercise(
-    lesson="04",
-    number=3,
     title="A callback from another thread",
     answer="run_job",
     checker=check_run_job,
@@ -431,18 +400,16 @@ async def _checksums_scenario(checksums: Any, names: list[str], report: dict[str
 
 def check_checksums(checksums: Any) -> Result:
     """``checksums(names)``: slow_checksum of each name, in threads, concurrently, in order."""
-    problem = expect_coroutine_function(checksums, "checksums")
-    if problem:
-        return problem
+    expect_coroutine_function(checksums)
     names = ["a.txt", "b.txt", "c.txt"]
     call = f"checksums({names!r})"
     expected = [_checksum(name) for name in names]
     _checksum_calls.reset()
     _checksum_threads.clear()
     report: dict[str, Any] = {}
-    outcome = run_coroutine(partial(_checksums_scenario, checksums, names, report), TIME_LIMIT)
+    outcome = run_coroutine(partial(_checksums_scenario, checksums, names, report))
     if isinstance(outcome.error, TypeError) and "await" in str(outcome.error):
-        return wrong(
+        raise Wrong(
             "not_awaitable_future",
             f"{call} raised TypeError: {outcome.error}. `pool.submit()` gives a "
             "concurrent.futures.Future, which cannot be awaited: wrap it with "
@@ -450,42 +417,38 @@ def check_checksums(checksums: Any) -> Result:
             "name)`, which does both.",
         )
     if report.get("loop_thread") in _checksum_threads and not outcome.timed_out:
-        return wrong(
+        raise Wrong(
             "blocking_call_on_loop",
             f"{call} ran slow_checksum on the event loop's own thread, which blocked the "
             f"loop for {CHECKSUM_SECONDS} s each time. Run it in a thread: "
             "`await loop.run_in_executor(None, slow_checksum, name)` (or asyncio.to_thread).",
         )
     if outcome.blocked and not outcome.sleeps and not outcome.timed_out:
-        return wrong(
+        raise Wrong(
             "blocked_on_result",
             f"{call} ran slow_checksum in a thread, but then held the loop while waiting "
             "for it (`.result()` on a concurrent future blocks the thread that calls it). "
             "Await an asyncio future instead: `asyncio.wrap_future(...)` or run_in_executor.",
         )
-    problem = common_mistakes(
-        outcome, call, name="checksums", hint_call="ex4.hint()", time_limit=TIME_LIMIT
-    ) or returned_future(outcome.value, call)
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
+    returned_future(outcome.value, call)
     if outcome.value != expected:
-        return wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
+        raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
     if _checksum_calls.peak < len(names):
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call} took {outcome.elapsed:.1f} s: the checksums ran one after another, "
             "each awaited before the next started. Start them all, then "
             "`await asyncio.gather(*futures)`.",
         )
-    return judge_duration(outcome.elapsed, CHECKSUM_SECONDS, call, tolerance=SLACK) or correct(
+    judge_duration(outcome.elapsed, CHECKSUM_SECONDS, call, tolerance=SLACK)
+    return correct(
         f"{call} ran the three checksums in three threads at once: {CHECKSUM_SECONDS} s in "
         "all, the loop free meanwhile, results in the order of the names."
     )
 
 
 ex4 = Exercise(
-    lesson="04",
-    number=4,
     title="Blocking functions in a thread pool",
     answer="checksums",
     checker=check_checksums,
@@ -498,7 +461,7 @@ ex4 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3, ex4])
 
 __all__ = [
     "EXERCISES",

@@ -21,7 +21,7 @@ import sys
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
@@ -35,16 +35,16 @@ from asyncio_tutorial.checkers.scenario import (
 )
 from asyncio_tutorial.servers import Page, Traffic, in_thread, line_server, local_site
 
-TIME_LIMIT = 3.0
 SLACK = 0.3  # how much later than planned a right answer may finish on a busy machine
 SETTLE = 0.5  # how long a server waits to see a closed connection go
 
 
-def _blocking_client_used(answer: Any, call: str, traffic: Traffic | None = None) -> Result | None:
+def _blocking_client_used(answer: Any, call: str, traffic: Traffic | None = None) -> None:
+    """The answer used a blocking network client (``urllib``, ``requests``, a socket)."""
     client = blocking_client(answer, traffic.clients if traffic else None)
     if client is None or "open_connection" in names_used(answer):
-        return None
-    return wrong(
+        return
+    raise Wrong(
         "blocking_client",
         f"{call} used {client}, which blocks: while it waits for the server, the whole "
         "event loop waits with it, and no other task can run. (Here the server ran on "
@@ -75,48 +75,39 @@ REPLIES = ["PONG", "9", "done", "HELLO"]
 
 def check_ask(ask: Any) -> Result:
     """``ask(port, questions)``: one connection, a line per question, replies in order, closed."""
-    problem = expect_coroutine_function(ask, "ask")
-    if problem:
-        return problem
+    expect_coroutine_function(ask)
     with in_thread(line_server) as server:
         call = f"ask(port, {QUESTIONS!r})"
-        outcome = run_coroutine(partial(ask, server.port, list(QUESTIONS)), TIME_LIMIT)
+        outcome = run_coroutine(partial(ask, server.port, list(QUESTIONS)))
         closed = server.traffic.wait_settled(SETTLE)
         traffic, received = server.traffic, list(server.received)
-    attempted = not isinstance(outcome.error, NotImplementedError)
-    problem = _blocking_client_used(ask, call) if attempted else None
-    if problem:
-        return problem
+    _blocking_client_used(ask, call)
     if outcome.timed_out and traffic.connections_total and not received:
-        return wrong(
+        raise Wrong(
             "no_newline",
             f"{call} connected, but the server never received a whole line, so it never "
             "answered, and the client waited forever. End each question with a newline: "
             "`writer.write(question.encode() + b'\\n')`.",
         )
-    problem = common_mistakes(
-        outcome, call, name="ask", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if outcome.value != REPLIES:
         bytes_back = isinstance(outcome.value, list) and any(
             isinstance(v, bytes) for v in outcome.value
         )
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {outcome.value!r}, not {REPLIES!r}."
             + (" Decode each reply and strip its newline." if bytes_back else ""),
         )
     if traffic.connections_total > 1:
-        return wrong(
+        raise Wrong(
             "connection_per_question",
             f"{call} opened {traffic.connections_total} connections for "
             f"{len(QUESTIONS)} questions. The protocol answers any number of lines on one "
             "connection: open it once, ask everything, then close it.",
         )
     if not closed or _left_open(outcome):
-        return wrong(
+        raise Wrong(
             "connection_left_open",
             f"{call} returned the right replies, but left its connection open (Python "
             "closed it only when it collected the forgotten writer). Close it when done: "
@@ -129,8 +120,6 @@ def check_ask(ask: Any) -> Result:
 
 
 ex1 = Exercise(
-    lesson="05",
-    number=1,
     title="A line-protocol client",
     answer="ask",
     checker=check_ask,
@@ -170,52 +159,50 @@ async def _watch_scenario(watch: Any, heard: list[tuple[float, Any]]) -> Any:
 
 def check_watch(watch: Any) -> Result:
     """``watch(command, on_line)``: each output line as it comes, then the exit status."""
-    problem = expect_coroutine_function(watch, "watch")
-    if problem:
-        return problem
+    expect_coroutine_function(watch)
     heard: list[tuple[float, Any]] = []
     call = "watch(command, on_line)"
-    outcome = run_coroutine(partial(_watch_scenario, watch, heard), TIME_LIMIT)
+    outcome = run_coroutine(partial(_watch_scenario, watch, heard))
     blocking_calls = {"subprocess", "Popen", "check_output"} & names_used(watch)
     if outcome.blocked and not outcome.sleeps and blocking_calls:
-        if not isinstance(outcome.error, NotImplementedError):
-            return wrong(
-                "blocking_subprocess",
-                f"{call} held the event loop for {outcome.longest_stall:.1f} s while the "
-                "program ran: the `subprocess` module blocks. Use "
-                "`await asyncio.create_subprocess_exec(*command, "
-                "stdout=asyncio.subprocess.PIPE)`.",
-                recheck=True,
-            )
-    problem = common_mistakes(
-        outcome, call, name="watch", hint_call="ex2.hint()", time_limit=TIME_LIMIT
+        raise Wrong(
+            "blocking_subprocess",
+            f"{call} held the event loop for {outcome.longest_stall:.1f} s while the "
+            "program ran: the `subprocess` module blocks. Use "
+            "`await asyncio.create_subprocess_exec(*command, "
+            "stdout=asyncio.subprocess.PIPE)`.",
+            recheck=True,
+        )
+    common_mistakes(outcome, call)
+    _judge_watch(outcome, call, heard)
+    return correct(
+        f"{call} passed on each line as the program printed it, 0.2 s apart, and returned "
+        "its exit status, 3."
     )
-    if problem:
-        return problem
-    return _judge_watch(outcome, call, heard)
 
 
-def _judge_watch(outcome: Outcome, call: str, heard: list[tuple[float, Any]]) -> Result:
+def _judge_watch(outcome: Outcome, call: str, heard: list[tuple[float, Any]]) -> None:
+    """The lines ``on_line`` was given, when it was given them, and the exit status."""
     lines = [line for _, line in heard]
     if lines and isinstance(lines[0], bytes):
-        return wrong(
+        raise Wrong(
             "not_decoded",
             f"on_line was called with bytes ({lines[0]!r}). Decode each line and take off "
             "its newline: `line.decode().rstrip()`.",
         )
     if lines and lines[0].endswith("\n"):
-        return wrong(
+        raise Wrong(
             "newline_kept",
             f"on_line was called with {lines[0]!r}: take off the newline (`.rstrip()`).",
         )
     if lines != ["step 1", "step 2", "step 3"]:
-        return wrong(
+        raise Wrong(
             "wrong_lines",
             f"on_line was called with {lines!r}, not 'step 1', 'step 2', 'step 3' in turn.",
         )
     spread = heard[-1][0] - heard[0][0]
     if spread < 0.3:
-        return wrong(
+        raise Wrong(
             "not_streamed",
             f"{call} passed on the three lines all at once, at the end (within "
             f"{spread:.2f} s), though the program printed them 0.2 s apart. Read them as "
@@ -223,24 +210,16 @@ def _judge_watch(outcome: Outcome, call: str, heard: list[tuple[float, Any]]) ->
             "give everything only at the end).",
         )
     if outcome.value is None:
-        return wrong(
+        raise Wrong(
             "not_waited",
             f"{call} returned None. Return the exit status, from `await process.wait()`: "
             "it also waits for the program to end, so no finished child is left behind.",
         )
     if outcome.value != 3:
-        return wrong(
-            "wrong_value", f"{call} returned {outcome.value!r}; the program exited with 3."
-        )
-    return correct(
-        f"{call} passed on each line as the program printed it, 0.2 s apart, and returned "
-        "its exit status, 3."
-    )
+        raise Wrong("wrong_value", f"{call} returned {outcome.value!r}; the program exited with 3.")
 
 
 ex2 = Exercise(
-    lesson="05",
-    number=2,
     title="Watch a program's output",
     answer="watch",
     checker=check_watch,
@@ -276,84 +255,71 @@ def _paths() -> list[str]:
 
 def check_fetch_all(fetch_all: Any) -> Result:
     """``fetch_all(urls, limit, timeout)``: bounded, timed out per request, in order, closed."""
-    problem = expect_coroutine_function(fetch_all, "fetch_all")
-    if problem:
-        return problem
+    expect_coroutine_function(fetch_all)
     paths = _paths()
     expected = [None if path == "/hang" else f"item {path.rsplit('/', 1)[1]}" for path in paths]
     call = f"fetch_all(urls, limit={LIMIT}, timeout={TIMEOUT})"
     with in_thread(local_site, _site_pages()) as site:
         urls = [site.url_for(path) for path in paths]
-        outcome = run_coroutine(partial(fetch_all, urls, LIMIT, TIMEOUT), TIME_LIMIT)
+        outcome = run_coroutine(partial(fetch_all, urls, LIMIT, TIMEOUT))
         closed = site.traffic.wait_settled(SETTLE)
         traffic = site.traffic
-    if not isinstance(outcome.error, NotImplementedError):
-        problem = _blocking_client_used(fetch_all, call, traffic)
-        if problem:
-            return problem
+    _blocking_client_used(fetch_all, call, traffic)
     after_hang = paths[HANG_AT + 1]
     if outcome.timed_out and traffic.peak <= 1 and traffic.by_path[after_hang]:
         # It gave up on /hang and went on, one request at a time: slow, not stuck
         # (2.1 s one by one, which a busy machine can stretch past the time limit).
-        return judge_limit(traffic.peak, LIMIT, len(paths), call) or wrong(
-            "too_slow", f"{call} was still running after {TIME_LIMIT:.0f} s."
-        )
+        judge_limit(traffic.peak, LIMIT, len(paths), call)
+        raise Wrong("too_slow", f"{call} was still running after {outcome.time_limit:.0f} s.")
     if outcome.timed_out and traffic.by_path["/hang"]:
-        return wrong(
+        raise Wrong(
             "no_timeout",
-            f"{call} was still waiting after {TIME_LIMIT:.0f} s: one of the URLs never "
+            f"{call} was still waiting after {outcome.time_limit:.0f} s: one of the URLs never "
             f"answers, and nothing gave up on it. Give each request its own limit: "
             "`async with asyncio.timeout(timeout):` around it, and `None` for it when "
             "the time is up.",
         )
     if isinstance(outcome.error, TimeoutError):
-        return wrong(
+        raise Wrong(
             "timeout_not_caught",
             f"{call} raised TimeoutError. Catch it for each request (`except TimeoutError: "
             "return None`) rather than around the whole batch: the pages that did answer "
             "must come back.",
         )
-    problem = common_mistakes(
-        outcome, call, name="fetch_all", hint_call="ex3.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
-    return _judge_fetch_all(outcome, call, expected, traffic, closed)
-
-
-def _judge_fetch_all(
-    outcome: Outcome, call: str, expected: list[Any], traffic: Traffic, closed: bool
-) -> Result:
-    value = outcome.value
-    if value != expected:
-        if isinstance(value, list) and sorted(map(str, value)) == sorted(map(str, expected)):
-            return wrong(
-                "wrong_order",
-                f"{call} returned the pages in the order they arrived: {value!r}. Return "
-                "them in the order of `urls` (gather keeps that order).",
-            )
-        return wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
-    problem = judge_limit(traffic.peak, LIMIT, len(expected), call)
-    if problem:
-        return problem
-    if _left_open(outcome) or not closed:
-        return wrong(
-            "session_left_open",
-            f"{call} returned the right pages but left its ClientSession open, and with "
-            "it the connections to the server. Use `async with aiohttp.ClientSession() "
-            "as session:`, which closes them however the block ends.",
-        )
-    slow = judge_duration(outcome.elapsed, EXPECTED_SECONDS, call, tolerance=SLACK)
-    return slow or correct(
+    common_mistakes(outcome, call)
+    _judge_fetch_all(outcome, call, expected, traffic, closed)
+    return correct(
         f"{call} returned the {ITEMS} pages in order with None for the one that never "
         f"answered, in {EXPECTED_SECONDS} s; the server never had more than {LIMIT} "
         "requests at once, and saw every connection closed at the end."
     )
 
 
+def _judge_fetch_all(
+    outcome: Outcome, call: str, expected: list[Any], traffic: Traffic, closed: bool
+) -> None:
+    """What came back, what the server saw, and how long it took."""
+    value = outcome.value
+    if value != expected:
+        if isinstance(value, list) and sorted(map(str, value)) == sorted(map(str, expected)):
+            raise Wrong(
+                "wrong_order",
+                f"{call} returned the pages in the order they arrived: {value!r}. Return "
+                "them in the order of `urls` (gather keeps that order).",
+            )
+        raise Wrong("wrong_value", f"{call} returned {value!r}, not {expected!r}.")
+    judge_limit(traffic.peak, LIMIT, len(expected), call)
+    if _left_open(outcome) or not closed:
+        raise Wrong(
+            "session_left_open",
+            f"{call} returned the right pages but left its ClientSession open, and with "
+            "it the connections to the server. Use `async with aiohttp.ClientSession() "
+            "as session:`, which closes them however the block ends.",
+        )
+    judge_duration(outcome.elapsed, EXPECTED_SECONDS, call, tolerance=SLACK)
+
+
 ex3 = Exercise(
-    lesson="05",
-    number=3,
     title="A polite, patient fetcher",
     answer="fetch_all",
     checker=check_fetch_all,
@@ -367,6 +333,6 @@ ex3 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3])
 
 __all__ = ["COMMAND", "EXERCISES", "QUESTIONS", "ex1", "ex2", "ex3"]

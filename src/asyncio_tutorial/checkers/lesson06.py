@@ -21,24 +21,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, not_attempted, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
     judge_duration,
     seconds,
 )
-from asyncio_tutorial.checkers.runner import run_coroutine
-from asyncio_tutorial.checkers.scenario import (
-    Concurrency,
-    Ending,
-    judge_limit,
-    suspended_in,
-    waiting_in,
-    watch,
-)
+from asyncio_tutorial.checkers.runner import run_coroutine, suspended_in, waiting_in
+from asyncio_tutorial.checkers.scenario import Concurrency, Ending, judge_limit, watch
 
-TIME_LIMIT = 3.0  # every right answer here takes well under a second
 SLACK = 0.25  # how much later than planned a right answer may finish on a busy machine
 
 # --- Exercise 1: deposit ----------------------------------------------------------------
@@ -115,45 +107,40 @@ async def _five_deposits(deposit: Any, account: Account) -> int:
 
 def check_deposit(deposit: Any) -> Result:
     """Five concurrent ``deposit(account, 10)`` calls leave 50, receipts sent concurrently."""
-    problem = expect_coroutine_function(deposit, "deposit")
-    if problem:
-        return problem
+    expect_coroutine_function(deposit)
     account = Account()
     call = "five concurrent deposit(account, 10)"
-    outcome = run_coroutine(partial(_five_deposits, deposit, account), TIME_LIMIT)
-    problem = common_mistakes(
-        outcome, call, name="deposit", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    outcome = run_coroutine(partial(_five_deposits, deposit, account))
+    common_mistakes(outcome, call)
     if account.ledger_checks < 5 or account.receipts < 5:
-        return wrong(
+        raise Wrong(
             "step_skipped",
             f"{call}: the ledger was asked {account.ledger_checks} times and "
             f"{account.receipts} receipts were sent, where each deposit does both once. "
             "Keep every step of the original deposit; only add the lock.",
         )
     if outcome.value != 50:
-        return _lost_update(account, call, outcome.value)
+        _lost_update(account, call, outcome.value)
     if account.receipts_in_lock:
-        return wrong(
+        raise Wrong(
             "lock_too_wide",
             f"{call} left the right balance, 50, but took {seconds(outcome.elapsed)}: "
             f"{account.receipts_in_lock} receipts were sent while the lock was held, so "
             "they went out one after another. The receipt does not touch the balance: "
             "release the lock before `await account.send_receipt(amount)` (0.7 s in all).",
         )
-    problem = judge_duration(outcome.elapsed, 0.7, call, tolerance=SLACK)
-    return problem or correct(
+    judge_duration(outcome.elapsed, 0.7, call, tolerance=SLACK)
+    return correct(
         f"{call} left a balance of 50 in 0.7 s: each read-check-write ran under the lock, "
         "one deposit at a time (5 × 0.1 s), and the receipts went out together after it "
         "(0.2 s)."
     )
 
 
-def _lost_update(account: Account, call: str, balance: Any) -> Result:
+def _lost_update(account: Account, call: str, balance: Any) -> None:
+    """The balance is wrong: say whether the lock was taken at all, and across the whole update."""
     if account.lock.holdings == 0:
-        return wrong(
+        raise Wrong(
             "lock_not_used",
             f"{call} left a balance of {balance}, not 50: updates were lost, and "
             "account.lock was never taken. Every deposit read the balance, paused at the "
@@ -163,7 +150,7 @@ def _lost_update(account: Account, call: str, balance: Any) -> Result:
         )
     split = [(read, wrote) for read, wrote in account.writes if read is None or read != wrote]
     if split:
-        return wrong(
+        raise Wrong(
             "lock_wrong_region",
             f"{call} left a balance of {balance}, not 50: the lock was taken, but not "
             "across the whole read-check-write. Some deposits read the balance and wrote it "
@@ -171,12 +158,10 @@ def _lost_update(account: Account, call: str, balance: Any) -> Result:
             "got in between. One `async with account.lock:` block must contain the read, "
             "the `await account.ledger_check(amount)` and the write.",
         )
-    return wrong("lost_update", f"{call} left a balance of {balance}, not 50.")
+    raise Wrong("lost_update", f"{call} left a balance of {balance}, not 50.")
 
 
 ex1 = Exercise(
-    lesson="06",
-    number=1,
     title="Fix a lost update",
     answer="deposit",
     checker=check_deposit,
@@ -208,40 +193,30 @@ async def download(url: str) -> str:
 
 def check_fetch_all(fetch_all: Any) -> Result:
     """``fetch_all(urls, limit)``: all pages in order, never more than ``limit`` at once."""
-    problem = expect_coroutine_function(fetch_all, "fetch_all")
-    if problem:
-        return problem
+    expect_coroutine_function(fetch_all)
     for urls, limit in ((list("abcdefg"), 3), (list("pqrst"), 2)):
         call = f"fetch_all({len(urls)} urls, limit={limit})"
         _traffic.reset()
-        outcome = run_coroutine(partial(fetch_all, urls, limit), TIME_LIMIT)
-        problem = common_mistakes(
-            outcome, call, name="fetch_all", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-        )
-        if problem:
-            return problem
+        outcome = run_coroutine(partial(fetch_all, urls, limit))
+        common_mistakes(outcome, call)
         expected = [f"<{url}>" for url in urls]
         if outcome.value != expected:
             shuffled = isinstance(outcome.value, list) and sorted(outcome.value) == expected
-            return wrong(
+            raise Wrong(
                 "wrong_order" if shuffled else "wrong_value",
                 f"{call} returned {outcome.value!r}; it should return the pages in the "
                 f"order of urls, {expected!r} (gather keeps that order).",
             )
-        problem = judge_limit(_traffic.peak, limit, len(urls), call)
-        if problem:
-            return problem
+        judge_limit(_traffic.peak, limit, len(urls), call)
         if _traffic.peak < limit:
-            return wrong(
+            raise Wrong(
                 "below_limit",
                 f"{call}: never more than {_traffic.peak} downloads at once, though "
                 f"{limit} were allowed. Use the limit you are given: "
                 "`asyncio.Semaphore(limit)`.",
             )
         rounds = -(-len(urls) // limit)
-        problem = judge_duration(outcome.elapsed, 0.1 * rounds, call, tolerance=SLACK)
-        if problem:
-            return problem
+        judge_duration(outcome.elapsed, 0.1 * rounds, call, tolerance=SLACK)
     return correct(
         "fetch_all(7 urls, limit=3) kept exactly 3 downloads in flight at a time (measured) "
         "and returned the pages in order after 0.3 s, three rounds; with limit=2, 2 at a time."
@@ -249,8 +224,6 @@ def check_fetch_all(fetch_all: Any) -> Result:
 
 
 ex2 = Exercise(
-    lesson="06",
-    number=2,
     title="At most limit downloads at once",
     answer="fetch_all",
     checker=check_fetch_all,
@@ -288,7 +261,9 @@ class _PoolReport:
     workers_waiting: int = 0
 
 
-async def _pool_scenario(process_all: Any, jobs: _Jobs, ending: Ending, report: _PoolReport):
+async def _pool_scenario(
+    process_all: Any, jobs: _Jobs, ending: Ending, report: _PoolReport
+) -> None:
     task_holder: list[asyncio.Task[Any]] = []
 
     def start() -> asyncio.Task[Any]:
@@ -305,17 +280,13 @@ async def _pool_scenario(process_all: Any, jobs: _Jobs, ending: Ending, report: 
 
 def check_process_all(process_all: Any) -> Result:
     """``process_all(jobs, handle, workers)``: every job once, ``workers`` at a time, stop."""
-    problem = expect_coroutine_function(process_all, "process_all")
-    if problem:
-        return problem
+    expect_coroutine_function(process_all)
     jobs, ending, report = _Jobs(), Ending(), _PoolReport()
     call = "process_all(range(8), handle, workers=3)"
-    outcome = run_coroutine(partial(_pool_scenario, process_all, jobs, ending, report), TIME_LIMIT)
-    if isinstance(outcome.error, NotImplementedError):
-        return not_attempted("process_all", "ex3.hint()")
+    outcome = run_coroutine(partial(_pool_scenario, process_all, jobs, ending, report))
     twice = sorted(job for job, count in jobs.handled.items() if count > 1)
     if twice:
-        return wrong(
+        raise Wrong(
             "processed_twice",
             f"{call} handled jobs {twice} more than once. Each job must go to exactly one "
             "worker: put every job in the queue once, and let each worker take jobs with "
@@ -323,9 +294,9 @@ def check_process_all(process_all: Any) -> Result:
         )
     lost = sorted(set(range(8)) - set(jobs.handled))
     if not ending.finished:
-        return _never_finished(call, report, lost)
+        _never_finished(call, report, lost)
     if report.workers_waiting or outcome.left_running:
-        return wrong(
+        raise Wrong(
             "workers_never_stop",
             f"{call} returned while its workers were still running, waiting in "
             "`queue.get()` for jobs that will never come (they have been cancelled now). "
@@ -333,25 +304,26 @@ def check_process_all(process_all: Any) -> Result:
             "and wait for them, or send one sentinel per worker.",
         )
     if lost:
-        return wrong(
+        raise Wrong(
             "items_lost",
             f"{call} returned, but jobs {lost} were never handled. Wait until the queue "
             "is worked off before stopping the workers: `await queue.join()` (with "
             "`queue.task_done()` after each job), or sentinels queued after the jobs.",
         )
-    problem = common_mistakes(
-        outcome, call, name="process_all", hint_call="ex3.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if ending.error is not None:
-        return wrong("raised", f"{call} raised {type(ending.error).__name__}: {ending.error}.")
-    return _judge_pool_result(call, jobs, ending)
+        raise Wrong("raised", f"{call} raised {type(ending.error).__name__}: {ending.error}.")
+    _judge_pool_result(call, jobs, ending)
+    return correct(
+        f"{call} handled each of the 8 jobs exactly once, 3 at a time (measured), "
+        "returned every result after 0.3 s, and left no worker running."
+    )
 
 
-def _never_finished(call: str, report: _PoolReport, lost: list[int]) -> Result:
+def _never_finished(call: str, report: _PoolReport, lost: list[int]) -> None:
+    """It never returned: say where it waited, and what for."""
     if "Queue.join" in report.stuck_in and not lost:
-        return wrong(
+        raise Wrong(
             "join_without_task_done",
             f"{call} never returned: every job was handled, but it still waits in "
             "`queue.join()`. join() waits until `queue.task_done()` has been called once "
@@ -359,12 +331,12 @@ def _never_finished(call: str, report: _PoolReport, lost: list[int]) -> Result:
             "`finally:`, so a failed job counts too).",
         )
     if lost:
-        return wrong(
+        raise Wrong(
             "items_lost",
             f"{call} never returned, and jobs {lost} were never handled: were they all put "
             "in the queue, and is there a worker left to take them?",
         )
-    return wrong(
+    raise Wrong(
         "workers_never_stop",
         f"{call} handled every job but never returned: it is still waiting for its "
         f"workers, while {report.workers_waiting} of them wait in `queue.get()` for jobs that will "
@@ -373,37 +345,32 @@ def _never_finished(call: str, report: _PoolReport, lost: list[int]) -> Result:
     )
 
 
-def _judge_pool_result(call: str, jobs: _Jobs, ending: Ending) -> Result:
+def _judge_pool_result(call: str, jobs: _Jobs, ending: Ending) -> None:
+    """What it returned, how many jobs were handled at once, and how long it took."""
     expected = {job: job * 10 for job in range(8)}
     if ending.value != expected:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {ending.value!r}; it should return a dict of each job's "
             f"result, {{job: await handle(job)}}: {expected!r}.",
         )
     if jobs.traffic.peak > 3:
-        return wrong(
+        raise Wrong(
             "too_many_at_once",
             f"{call}: {jobs.traffic.peak} jobs were handled at once, more than the 3 "
             "workers. Only the workers should call handle, each one job at a time.",
         )
     if jobs.traffic.peak < 3:
-        return wrong(
+        raise Wrong(
             "too_few_workers",
             f"{call}: never more than {jobs.traffic.peak} job(s) at once, so 3 workers "
             "were not working side by side. Start all `workers` worker tasks before "
             "waiting for any of them.",
         )
-    problem = judge_duration(ending.elapsed, 0.3, call, tolerance=SLACK)
-    return problem or correct(
-        f"{call} handled each of the 8 jobs exactly once, 3 at a time (measured), "
-        "returned every result after 0.3 s, and left no worker running."
-    )
+    judge_duration(ending.elapsed, 0.3, call, tolerance=SLACK)
 
 
 ex3 = Exercise(
-    lesson="06",
-    number=3,
     title="A pool of workers that stops",
     answer="process_all",
     checker=check_process_all,
@@ -419,6 +386,6 @@ ex3 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3])
 
 __all__ = ["EXERCISES", "Account", "download", "ex1", "ex2", "ex3"]

@@ -34,7 +34,7 @@ from functools import partial
 from typing import Any
 
 from asyncio_tutorial import cpu
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, not_attempted, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
@@ -45,7 +45,6 @@ from asyncio_tutorial.checkers.diagnose import (
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
 from asyncio_tutorial.checkers.scenario import returned_future
 
-TIME_LIMIT = 4.0  # computing on a busy machine takes longer; right answers need ~1 s
 SLACK = 0.3
 BEAT = 0.05  # the heartbeat's period
 LATE = 0.1  # a beat this late was missed: the loop was held
@@ -185,30 +184,22 @@ def _where(run: _Run, work: float) -> str:
 
 def check_read_all(read_all: Any) -> Result:
     """``read_all(names)``: every report, concurrently, without blocking the loop."""
-    problem = expect_coroutine_function(read_all, "read_all")
-    if problem:
-        return problem
+    expect_coroutine_function(read_all)
     run, call = _Run(), f"read_all({REPORTS!r})"
-    outcome = run_coroutine(partial(_with_heartbeat, partial(read_all, REPORTS), run), TIME_LIMIT)
-    if isinstance(outcome.error, NotImplementedError):
-        return not_attempted("read_all", "ex1.hint()")
+    outcome = run_coroutine(partial(_with_heartbeat, partial(read_all, REPORTS), run))
     if outcome.sleeps or (outcome.blocked and run.latest_beat >= LATE):
-        return wrong(
+        raise Wrong(
             "blocking",
             f"{call} called read_report on the event loop's own thread: read_report "
             f"blocks (like any synchronous library), so the loop stood still and a "
             f"heartbeat beside it came {seconds(run.latest_beat)} late. Run each call in a "
             "thread: `await asyncio.to_thread(read_report, name)`.",
         )
-    problem = common_mistakes(
-        outcome, call, name="read_all", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     expected = [f"report {name}" for name in REPORTS]
     if isinstance(run.value, list | tuple) and run.value != expected:
         if sorted(map(str, run.value)) == sorted(expected):
-            return wrong(
+            raise Wrong(
                 "completion_order",
                 f"{call} returned {list(run.value)!r}: every report, but in the order they "
                 "finished (the short ones first), not in the order of names. "
@@ -216,18 +207,16 @@ def check_read_all(read_all: Any) -> Result:
                 "they finish.",
             )
     if run.value != expected:
-        return wrong("wrong_value", f"{call} returned {run.value!r}, not {expected!r}.")
+        raise Wrong("wrong_value", f"{call} returned {run.value!r}, not {expected!r}.")
     sequential = sum(READ_TIMES.values())
-    problem = judge_duration(run.wall, 0.2, call, sequential=sequential, tolerance=SLACK)
-    return problem or correct(
+    judge_duration(run.wall, 0.2, call, sequential=sequential, tolerance=SLACK)
+    return correct(
         f"{call} read the four reports in 0.2 s, the time of the longest, in threads: the "
         "event loop stayed free (a heartbeat beside it never missed a beat)."
     )
 
 
 ex1 = Exercise(
-    lesson="07",
-    number=1,
     title="Blocking reads in threads",
     answer="read_all",
     checker=check_read_all,
@@ -246,43 +235,31 @@ JOB_SECONDS = 0.15  # each job of exercise 2 is this much computing
 
 def check_crunch_all(crunch_all: Any) -> Result:
     """``crunch_all(jobs, pool)``: the checksums, computed in the pool, the loop kept free."""
-    problem = expect_coroutine_function(crunch_all, "crunch_all")
-    if problem:
-        return problem
+    expect_coroutine_function(crunch_all)
     jobs = [cpu.units_for(JOB_SECONDS)] * 4
     work = JOB_SECONDS * len(jobs)
     run, call = _Run(), "crunch_all(4 jobs of 0.15 s, pool)"
     with _process_pool() as pool:
         start = partial(crunch_all, list(jobs), pool)
-        outcome = run_coroutine(partial(_with_heartbeat, start, run), TIME_LIMIT)
-    if isinstance(outcome.error, NotImplementedError):
-        return not_attempted("crunch_all", "ex2.hint()")
-    problem = _judge_place(run, work, call, "Use the process pool you were given")
-    if problem:
-        return problem
-    problem = common_mistakes(
-        outcome, call, name="crunch_all", hint_call="ex2.hint()", time_limit=TIME_LIMIT
-    )
-    if problem:
-        return problem
+        outcome = run_coroutine(partial(_with_heartbeat, start, run))
+    _judge_place(run, work, call, "Use the process pool you were given")
+    common_mistakes(outcome, call)
     if pool.submitted == 0:
-        return wrong(
+        raise Wrong(
             "pool_not_used",
             f"{call} never used the pool it was given. Hand each job to it: "
             "`loop.run_in_executor(pool, cpu.crunch, units)`.",
         )
-    problem = returned_future(run.value, call)
-    if problem:
-        return problem
+    returned_future(run.value, call)
     expected = [cpu.crunch(units) for units in jobs]
     if run.value != expected:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {run.value!r}; it should return the four checksums, in "
             "the order of jobs (gather keeps that order).",
         )
     if pool.peak < 2:
-        return wrong(
+        raise Wrong(
             "one_at_a_time",
             f"{call} gave the pool one job at a time, waiting for each before sending the "
             "next, so its two worker processes never computed together. Submit them all, "
@@ -296,11 +273,12 @@ def check_crunch_all(crunch_all: Any) -> Result:
     )
 
 
-def _judge_place(run: _Run, work: float, call: str, fix: str) -> Result | None:
-    """CPU work on the loop, or in threads of this process, each with its own message."""
+def _judge_place(run: _Run, work: float, call: str, fix: str) -> None:
+    """CPU work on the loop, or in threads of this process: raise it, each with its own
+    message."""
     place = _where(run, work)
     if place == "loop":
-        return wrong(
+        raise Wrong(
             "cpu_on_loop",
             f"{call} computed on the event loop's own thread ({seconds(run.loop_cpu)} of "
             f"CPU time there): a heartbeat beside it came {seconds(run.latest_beat)} late, "
@@ -308,7 +286,7 @@ def _judge_place(run: _Run, work: float, call: str, fix: str) -> Result | None:
             "`await loop.run_in_executor(pool, cpu.crunch, units)`.",
         )
     if place == "threads":
-        return wrong(
+        raise Wrong(
             "threads_for_cpu",
             f"{call} computed in threads of this process ({seconds(run.process_cpu)} of "
             "CPU time here, none of it on the loop). The heartbeat survived, but under the "
@@ -316,15 +294,14 @@ def _judge_place(run: _Run, work: float, call: str, fix: str) -> Result | None:
             f"({seconds(work)}). {fix}, not asyncio.to_thread or the default executor "
             "(run_in_executor(None, ...)).",
         )
-    return None
 
 
 ex2 = Exercise(
-    lesson="07",
-    number=2,
     title="Compute without missing a beat",
     answer="crunch_all",
     checker=check_crunch_all,
+    # computing in a process pool runs late on a busy machine; right answers need ~1 s
+    time_limit=4.0,
     hints=[
         "`loop = asyncio.get_running_loop()`, then `loop.run_in_executor(pool, cpu.crunch, "
         "units)` runs one job in a worker process and gives back a future the loop can await.",
@@ -378,18 +355,16 @@ async def _run_workload(workload: str, tool: str, pool: ProcessPoolExecutor) -> 
 
 def check_choose(choose: Any) -> Result:
     """``choose(workload)`` names the right tool for each workload, shown by running it."""
-    problem = expect_plain_function(choose, "choose")
-    if problem:
-        return problem
+    expect_plain_function(choose)
     try:
         chosen = {workload: choose(workload) for workload in WORKLOADS}
     except NotImplementedError:
-        return not_attempted("choose", "ex3.hint()")
+        raise  # the stub: the check reports it as not attempted
     except Exception as error:
-        return wrong("raised", f"choose raised {type(error).__name__}: {error}.")
+        raise Wrong("raised", f"choose raised {type(error).__name__}: {error}.") from error
     for workload, tool in chosen.items():
         if tool not in TOOLS:
-            return wrong(
+            raise Wrong(
                 "not_a_tool",
                 f"choose({workload!r}) returned {tool!r}; return one of {', '.join(TOOLS)}.",
             )
@@ -398,12 +373,9 @@ def check_choose(choose: Any) -> Result:
         for workload, tool in chosen.items():
             run = _Run()
             outcome = run_coroutine(
-                partial(_with_heartbeat, partial(_run_workload, workload, tool, pool), run),
-                TIME_LIMIT,
+                partial(_with_heartbeat, partial(_run_workload, workload, tool, pool), run)
             )
-            verdict = _judge_choice(workload, tool, run, outcome)
-            if verdict is not None:
-                return verdict
+            _judge_choice(workload, tool, run, outcome)
             waited = workload != "render_charts" and run.wall > 0.2 + SLACK
             stayed = workload == "render_charts" and _where(run, 4 * JOB_SECONDS) != "elsewhere"
             if (
@@ -421,34 +393,34 @@ def check_choose(choose: Any) -> Result:
     )
 
 
-def _judge_choice(workload: str, tool: str, run: _Run, outcome: Outcome) -> Result | None:
+def _judge_choice(workload: str, tool: str, run: _Run, outcome: Outcome) -> None:
+    """A wrong tool for ``workload``, told by what running it with that tool did: raise it."""
     call = f"{workload} with {tool}"
     if outcome.error is not None or outcome.timed_out:
-        return wrong("checker_failed", f"running {call} failed: {outcome.error!r}.")
+        raise Wrong("checker_failed", f"running {call} failed: {outcome.error!r}.")
     if tool == RIGHT[workload]:
-        return None
+        return
     ran = f"ran it: {call} took {run.wall:.2f} s"
     if workload == "render_charts":
         fix = "Computing in Python needs processes"
-        return _judge_place(run, JOB_SECONDS * 4, f"The check ran {call}: it", fix) or wrong(
-            "wrong_tool", f"{call}: computing belongs in processes."
-        )
+        _judge_place(run, JOB_SECONDS * 4, f"The check ran {call}: it", fix)
+        raise Wrong("wrong_tool", f"{call}: computing belongs in processes.")
     if workload == "read_reports" and tool == "asyncio":
-        return wrong(
+        raise Wrong(
             "blocking",
             f"The check {ran}, one report after another, and the heartbeat came "
             f"{seconds(run.latest_beat)} late: read_report blocks, and on the loop it "
             "stops everything. A blocking library call needs threads (asyncio.to_thread).",
         )
     if workload == "read_reports":
-        return wrong(
+        raise Wrong(
             "processes_for_io",
             f"The check {ran}, where threads take 0.2 s: a process pool has one worker "
             "per core, so only 2 reports waited at once, and each call is pickled to "
             "another process. Waiting needs no extra core: threads are cheaper and "
             "can be many.",
         )
-    return wrong(
+    raise Wrong(
         f"{tool}_for_async_io",
         f"The check {ran}, but fetch_price is already async: one event loop waits for "
         f"all five at once, in 0.2 s, with no {tool} at all. Using {tool} means an event "
@@ -457,11 +429,11 @@ def _judge_choice(workload: str, tool: str, run: _Run, outcome: Outcome) -> Resu
 
 
 ex3 = Exercise(
-    lesson="07",
-    number=3,
     title="Pick the tool",
     answer="choose",
     checker=check_choose,
+    # each workload runs in turn, render_charts in a process pool: late on a busy machine
+    time_limit=4.0,
     hints=[
         "Ask of each workload: does it wait or compute? And if it waits, does it wait "
         "with `await` (async) or by blocking its thread (a synchronous library)?",
@@ -470,6 +442,6 @@ ex3 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3])
 
 __all__ = ["EXERCISES", "REPORTS", "WORKLOADS", "ex1", "ex2", "ex3", "fetch_price", "read_report"]

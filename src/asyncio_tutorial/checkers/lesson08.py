@@ -18,28 +18,22 @@ from functools import partial
 from typing import Any
 
 from asyncio_tutorial import versions
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
     judge_duration,
     seconds,
 )
-from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
+from asyncio_tutorial.checkers.runner import run_coroutine
 from asyncio_tutorial.checkers.scenario import Concurrency, Ending, watch
 
-TIME_LIMIT = 2.0
 SLACK = 0.25  # a busy machine makes a right answer late, never early
 
 
-def _common(outcome: Outcome, call: str, exercise: int, name: str) -> Result | None:
-    return common_mistakes(
-        outcome, call, name=name, hint_call=f"ex{exercise}.hint()", time_limit=TIME_LIMIT
-    )
-
-
-def _cancelled_result(call: str, advice: str) -> Result:
-    return wrong(
+def _cancelled_result(call: str, advice: str) -> Wrong:
+    """The answer asked a cancelled task for its result (for the checker to raise)."""
+    return Wrong(
         "result_of_cancelled_task",
         f"{call} raised CancelledError: it asked a cancelled task for its result. {advice}",
     )
@@ -81,19 +75,16 @@ async def load(source: str) -> str:
 
 def check_load_report(load_report: Any) -> Result:
     """``load_report(sources)`` returns (loaded, errors); other errors reach the caller."""
-    problem = expect_coroutine_function(load_report, "load_report")
-    if problem:
-        return problem
+    expect_coroutine_function(load_report)
     cases = [  # sources, which load, which fail, how long it takes
         (["sales", "stock", "staff"], ["sales", "stock", "staff"], [], 0.4),
         (["sales", "stock", "prices", "staff"], ["sales"], ["prices"], 0.2),
         (["stock", "weather", "rates"], [], ["weather", "rates"], 0.0),  # two at once
     ]
     for sources, loaded, failed, expected in cases:
-        problem = _judge_report(load_report, sources, loaded, failed, expected)
-        if problem:
-            return problem
-    return _report_lets_bugs_through(load_report) or correct(
+        _judge_report(load_report, sources, loaded, failed, expected)
+    _report_lets_bugs_through(load_report)
+    return correct(
         "load_report kept the data that arrived before a failure, stopped the other "
         "sources at once (0.2 s, not 0.4 s), reported every ConnectionError, even two at "
         "the same moment, and let a ValueError through to the caller."
@@ -102,73 +93,71 @@ def check_load_report(load_report: Any) -> Result:
 
 def _judge_report(
     load_report: Any, sources: list[str], loaded: list[str], failed: list[str], expected: float
-) -> Result | None:
+) -> None:
     call = f"load_report({sources!r})"
     _loads.reset()
-    outcome = run_coroutine(partial(load_report, list(sources)), TIME_LIMIT)
+    outcome = run_coroutine(partial(load_report, list(sources)))
     if isinstance(outcome.error, asyncio.CancelledError):
-        return _cancelled_result(
+        raise _cancelled_result(
             call, "Ask each task `cancelled()` first, then `exception()`, then `result()`."
         )
     if isinstance(outcome.error, BaseExceptionGroup) and outcome.error.subgroup(ConnectionError):
-        return wrong(
+        raise Wrong(
             "plain_except",
             f"{call} raised {outcome.error!r}: the ConnectionError came out of the group "
             "wrapped in an ExceptionGroup, which a plain `except ConnectionError:` does not "
             "match. Use `except* ConnectionError as group:`.",
         )
-    problem = _common(outcome, call, 1, "load_report")
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     pair = isinstance(outcome.value, tuple) and len(outcome.value) == 2
     got, errors = outcome.value if pair else (None, None)
     if not isinstance(got, dict) or not isinstance(errors, list):
-        return wrong(
+        raise Wrong(
             "wrong_type",
             f"{call} returned {outcome.value!r}; return a pair: a dict of the data that "
             "loaded, and a list of the ConnectionErrors (`list(group.exceptions)`).",
         )
     if not failed and _loads.peak < len(sources):
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call} loaded the sources {_loads.describe(len(sources))}. Start them all in "
             "one TaskGroup, so that they load at the same time.",
         )
     expected_data = {source: f"<{source} data>" for source in loaded}
     if len(got) > len(loaded) and failed:
-        return wrong(
+        raise Wrong(
             "waited_for_all",
             f"{call} returned data for {sorted(got)}: sources still loading when one had "
             "failed went on to the end, as with gather(..., return_exceptions=True). Use a "
             "TaskGroup: it cancels the rest at the first failure.",
         )
     if got != expected_data:
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {got!r} as the data; the sources that loaded give "
             f"{expected_data!r}. Leave out the cancelled and failed ones.",
         )
     if sorted(str(e) for e in errors) != sorted(f"{s}: unreachable" for s in failed):
-        return wrong(
+        raise Wrong(
             "lost_errors",
             f"{call} returned the errors {[str(e) for e in errors]!r}, but "
             f"{[f'{s}: unreachable' for s in failed]!r} failed. Keep every error of the "
             "group: `group.exceptions` holds them all.",
         )
-    return judge_duration(outcome.elapsed, expected, call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, expected, call, tolerance=SLACK)
 
 
-def _report_lets_bugs_through(load_report: Any) -> Result | None:
+def _report_lets_bugs_through(load_report: Any) -> None:
     call = "load_report(['sales', 'stock', 'budget'])"
     _loads.reset()
-    outcome = run_coroutine(partial(load_report, ["sales", "stock", "budget"]), TIME_LIMIT)
+    outcome = run_coroutine(partial(load_report, ["sales", "stock", "budget"]))
     error = outcome.error
     if isinstance(error, ValueError) or (
         isinstance(error, BaseExceptionGroup) and error.subgroup(ValueError)
     ):
-        return None
-    problem = _common(outcome, call, 1, "load_report")
-    return problem or wrong(
+        return
+    common_mistakes(outcome, call)
+    raise Wrong(
         "caught_too_much",
         f"{call} returned {outcome.value!r}, hiding the ValueError of 'budget', a bug "
         "rather than a network problem. Handle only ConnectionError "
@@ -177,8 +166,6 @@ def _report_lets_bugs_through(load_report: Any) -> Result | None:
 
 
 ex1 = Exercise(
-    lesson="08",
-    number=1,
     title="Keep what arrived",
     answer="load_report",
     checker=check_load_report,
@@ -225,29 +212,25 @@ async def _race(fastest: Any, mirrors: list[str]) -> tuple[Any, list[str], list[
 
 def check_fastest(fastest: Any) -> Result:
     """``fastest(mirrors)``: the first answer, with the other requests stopped."""
-    problem = expect_coroutine_function(fastest, "fastest")
-    if problem:
-        return problem
+    expect_coroutine_function(fastest)
     for mirrors in (["eu", "us", "asia"], ["eu", "asia"]):
-        problem = _judge_race(fastest, mirrors)
-        if problem:
-            return problem
+        _judge_race(fastest, mirrors)
     return correct(
         "fastest(['eu', 'us', 'asia']) returned 'file from us' after 0.1 s, with the two "
         "slower requests cancelled and stopped before it returned."
     )
 
 
-def _judge_race(fastest: Any, mirrors: list[str]) -> Result | None:
+def _judge_race(fastest: Any, mirrors: list[str]) -> None:
     call = f"fastest({mirrors!r})"
     _asked.clear()
     _mirrors.reset()
-    outcome = run_coroutine(partial(_race, fastest, mirrors), TIME_LIMIT)
+    outcome = run_coroutine(partial(_race, fastest, mirrors))
     error = outcome.error
     if isinstance(error, BaseExceptionGroup) and error.subgroup(AttributeError):
         error = error.subgroup(AttributeError).exceptions[0]  # type: ignore[union-attr]
     if isinstance(error, AttributeError) and "cancel" in str(error):
-        return wrong(
+        raise Wrong(
             "taskgroup_cancel_missing",
             f"{call} raised {error!r}: TaskGroup.cancel() is new in Python "
             f"{versions.CHANGES['TaskGroup.cancel'].since_text}. Here, raise an exception "
@@ -255,56 +238,52 @@ def _judge_race(fastest: Any, mirrors: list[str]) -> Result | None:
             "block with `except* YourException: pass`.",
         )
     if isinstance(error, BaseExceptionGroup):
-        return wrong(
+        raise Wrong(
             "group_escaped",
             f"{call} raised {error!r}. The exception that stopped the group comes out "
             "wrapped in an ExceptionGroup: catch it around the block with `except*` "
             "(a plain `except` does not match a group).",
         )
     if isinstance(error, asyncio.CancelledError):
-        return _cancelled_result(call, "Keep the answer in a list before stopping the group.")
+        raise _cancelled_result(call, "Keep the answer in a list before stopping the group.")
     outcome.left_running = []  # the report below says more precisely what was left
-    problem = _common(outcome, call, 2, "fastest")
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     value, running, stopping = outcome.value
     winner = min(mirrors, key=lambda mirror: MIRRORS[mirror])
     if _mirrors.peak < len(mirrors):
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call} asked the mirrors {_mirrors.describe(len(mirrors))}. Ask them all "
             "at once, in one TaskGroup, and keep the first answer.",
         )
     if running:
-        return wrong(
+        raise Wrong(
             "others_left_running",
             f"{call} returned while {running} were still being asked: stop the "
             "other requests once the first answer is in (they have been cancelled now).",
         )
     if stopping:
-        return wrong(
+        raise Wrong(
             "cancelled_not_awaited",
             f"{call} returned while {stopping} had been cancelled but had not "
             "stopped yet. cancel() only asks: wait for them (a TaskGroup does).",
         )
     if outcome.elapsed >= (MIRRORS[winner] + max(MIRRORS[m] for m in mirrors)) / 2:
-        return wrong(
+        raise Wrong(
             "waited_for_all",
             f"{call} took {seconds(outcome.elapsed)}: it waited for every mirror. The "
             f"first answer came after {seconds(MIRRORS[winner])}; stop the group then.",
         )
     if value != f"file from {winner}":
-        return wrong(
+        raise Wrong(
             "wrong_value",
             f"{call} returned {value!r}; the first mirror to answer was "
             f"{winner!r}, so it should return 'file from {winner}'.",
         )
-    return judge_duration(outcome.elapsed, MIRRORS[winner], call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, MIRRORS[winner], call, tolerance=SLACK)
 
 
 ex2 = Exercise(
-    lesson="08",
-    number=2,
     title="The fastest mirror",
     answer="fastest",
     checker=check_fastest,
@@ -361,9 +340,7 @@ async def _observed_upload(upload: Any, conn: Connection) -> Any:
 
 def check_upload(upload: Any) -> Result:
     """``upload(conn, data)``: close always completes; errors and cancellations go on."""
-    problem = expect_coroutine_function(upload, "upload")
-    if problem:
-        return problem
+    expect_coroutine_function(upload)
     scenarios = [
         ("", {}, False),
         (" with a send that fails", {}, True),
@@ -372,9 +349,7 @@ def check_upload(upload: Any) -> Result:
         (", cancelled while closing after a send that worked", {"cancel_after": 0.4}, False),
     ]
     for words, cancels, fail in scenarios:
-        problem = _judge_upload(upload, "upload(conn, b'hello')" + words, cancels, fail)
-        if problem:
-            return problem
+        _judge_upload(upload, "upload(conn, b'hello')" + words, cancels, fail)
     return correct(
         "upload returned send's result after closing, let send's ConnectionError through "
         "after closing, and when cancelled, once or twice, or while closing, it finished "
@@ -385,57 +360,52 @@ def check_upload(upload: Any) -> Result:
 _TWICE = {"cancel_after": 0.1, "cancel_again_after": 0.1}
 
 
-def _judge_upload(upload: Any, call: str, cancels: dict[str, float], fail: bool) -> Result | None:
+def _judge_upload(upload: Any, call: str, cancels: dict[str, float], fail: bool) -> None:
     conn, ending = Connection(fail=fail), Ending()
     start = partial(_observed_upload, upload, conn)
-    outcome = run_coroutine(partial(watch, start, ending, **cancels), TIME_LIMIT)
+    outcome = run_coroutine(partial(watch, start, ending, **cancels))
     outcome.left_running = []  # a close left running is told apart below
-    problem = _common(outcome, call, 3, "upload")
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     if conn.close_calls == 0:
-        return wrong(
+        raise Wrong(
             "close_not_in_finally",
             f"{call}: the connection was never closed. Close it in a `finally:` block, "
             "which runs however the `try:` ends: result, error or cancellation.",
         )
     closed, interrupted = conn.when_upload_ended
     if not closed and interrupted:
-        return wrong(
+        raise Wrong(
             "cleanup_cut_short",
             f"{call}: the second cancel() arrived while closing and cut the close short. "
             "Run the close in a task behind `asyncio.shield(...)`, and wait for it to "
             "finish even when cancelled again.",
         )
     if not closed:
-        return wrong(
+        raise Wrong(
             "ended_before_cleanup",
             f"{call}: upload ended while the connection was still closing. If the close "
             "runs in a task (behind a shield), upload must still wait for it to finish: "
             "`await asyncio.wait([closing])`, then `raise`.",
         )
     if cancels and not ending.cancelled:
-        return wrong(
+        raise Wrong(
             "swallowed_cancellation",
             f"{call}: upload {ending.describe()} instead of ending cancelled, so the "
             "cancellation was swallowed. After the cleanup, `raise` the CancelledError.",
         )
     if fail and not isinstance(ending.error, ConnectionError):
-        return wrong(
+        raise Wrong(
             "error_swallowed",
             f"{call}: upload {ending.describe()} instead of raising send's "
             "ConnectionError. Close the connection, then let the error go on.",
         )
     if not cancels and not fail and ending.value != "sent 5 bytes":
-        return wrong(
+        raise Wrong(
             "wrong_value", f"{call} {ending.describe()}; return what send returned, 'sent 5 bytes'."
         )
-    return None
 
 
 ex3 = Exercise(
-    lesson="08",
-    number=3,
     title="Close the connection, whatever happens",
     answer="upload",
     checker=check_upload,
@@ -481,14 +451,10 @@ async def _shutdown_scenario(shut_down: Any, durations: list[float], grace: floa
 
 def check_shut_down(shut_down: Any) -> Result:
     """``shut_down(tasks, grace)``: grace period, then cancel and wait; (finished, cancelled)."""
-    problem = expect_coroutine_function(shut_down, "shut_down")
-    if problem:
-        return problem
+    expect_coroutine_function(shut_down)
     cases = [([0.1, 0.2, 1.0], 0.3, (2, 1), 0.4), ([0.1, 0.2], 0.5, (2, 0), 0.2)]
     for durations, grace, expected, duration in cases:
-        problem = _judge_shut_down(shut_down, durations, grace, expected, duration)
-        if problem:
-            return problem
+        _judge_shut_down(shut_down, durations, grace, expected, duration)
     return correct(
         "shut_down gave the requests their grace period of 0.3 s, cancelled the one still "
         "running, waited for its rollback, and returned (2, 1) after 0.4 s; when "
@@ -498,58 +464,54 @@ def check_shut_down(shut_down: Any) -> Result:
 
 def _judge_shut_down(
     shut_down: Any, durations: list[float], grace: float, expected: tuple[int, int], took: float
-) -> Result | None:
+) -> None:
     call = f"shut_down(tasks, grace={grace}) with requests of {durations} s"
-    outcome = run_coroutine(partial(_shutdown_scenario, shut_down, durations, grace), TIME_LIMIT)
+    outcome = run_coroutine(partial(_shutdown_scenario, shut_down, durations, grace))
     if isinstance(outcome.error, asyncio.CancelledError):
-        return wrong(
+        raise Wrong(
             "cancelled_error_escaped",
             f"{call} raised CancelledError: awaiting a task you cancelled raises it in "
             "you. Wait with `await asyncio.wait(tasks)`, which does not raise.",
         )
     outcome.left_running = []  # told apart below
-    problem = _common(outcome, call, 4, "shut_down")
-    if problem:
-        return problem
+    common_mistakes(outcome, call)
     value, unfinished, rolled_back = outcome.value
     if unfinished:
-        return wrong(
+        raise Wrong(
             "cancelled_not_awaited",
             f"{call} returned before the cancelled requests had finished rolling back. "
             "cancel() only asks: wait for the cancelled tasks with `await asyncio.wait(...)`.",
         )
     if rolled_back > expected[1]:
-        return wrong(
+        raise Wrong(
             "no_grace",
             f"{call} cancelled {rolled_back} requests, but {expected[0]} would "
             f"have finished within the grace period of {grace} s. Wait up to `grace` "
             "seconds first: `asyncio.wait(tasks, timeout=grace)`.",
         )
     if outcome.elapsed > took + SLACK and grace < max(durations):
-        return wrong(
+        raise Wrong(
             "ignored_grace",
             f"{call} took {seconds(outcome.elapsed)}: it waited for the slowest request "
             f"instead of giving up after {grace} s. Use `asyncio.wait(tasks, timeout=grace)`.",
         )
     if outcome.elapsed > took + SLACK:
-        return wrong(
+        raise Wrong(
             "waited_full_grace",
             f"{call} took {seconds(outcome.elapsed)}, the whole grace period, though every "
             f"request was done after {seconds(took)}. Wait for the tasks with a timeout "
             "rather than sleeping: `asyncio.wait(tasks, timeout=grace)`.",
         )
     if (tuple(value) if isinstance(value, list) else value) != expected:
-        return wrong(
+        raise Wrong(
             "wrong_counts",
             f"{call} returned {value!r}; {expected[0]} requests finished and "
             f"{expected[1]} were cancelled, so it should return {expected!r}.",
         )
-    return judge_duration(outcome.elapsed, took, call, tolerance=SLACK)
+    judge_duration(outcome.elapsed, took, call, tolerance=SLACK)
 
 
 ex4 = Exercise(
-    lesson="08",
-    number=4,
     title="Shut down with a grace period",
     answer="shut_down",
     checker=check_shut_down,
@@ -562,7 +524,7 @@ ex4 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3, ex4]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3, ex4])
 
 __all__ = [
     "EXERCISES",

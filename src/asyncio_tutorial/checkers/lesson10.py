@@ -24,7 +24,7 @@ from typing import Any
 
 import looptime
 
-from asyncio_tutorial.checkers.core import Exercise, Result, correct, wrong
+from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, bind_exercises, correct
 from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     expect_coroutine_function,
@@ -32,7 +32,6 @@ from asyncio_tutorial.checkers.diagnose import (
 )
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, run_function
 
-TIME_LIMIT = 2.0  # every test here runs in well under a second
 SLOW_TEST = 0.8  # a test of these components that takes longer waits for nothing
 
 
@@ -96,67 +95,20 @@ async def _stuck_program(where_waiting: Callable[[], Any], found: dict[str, Any]
 
 def check_where_waiting(where_waiting: Any) -> Result:
     """``where_waiting()``: every other task's name -> the innermost coroutine it waits in."""
-    problem = expect_plain_function(where_waiting, "where_waiting")
-    if problem:
-        return problem
+    expect_plain_function(where_waiting)
     found: dict[str, Any] = {}
-    outcome = run_coroutine(partial(_stuck_program, where_waiting, found), TIME_LIMIT)
+    outcome = run_coroutine(partial(_stuck_program, where_waiting, found))
     call = "where_waiting()"
     error = outcome.error
     if isinstance(error, AttributeError) and "cr_await" in str(error):
-        return wrong(
+        raise Wrong(
             "followed_past_the_coroutines",
             f"{call} raised {type(error).__name__}: {error}. At the end of the chain a "
             "coroutine waits for a future or a task, which has no cr_await: stop when "
             "`inspect.iscoroutine(coro.cr_await)` is false.",
         )
-    problem = common_mistakes(
-        outcome, call, name="where_waiting", hint_call="ex1.hint()", time_limit=TIME_LIMIT
-    )
-    return problem or _judge_where_waiting(found.get("value"), call)
-
-
-def _judge_where_waiting(value: Any, call: str) -> Result:
-    if not isinstance(value, dict):
-        return wrong(
-            "wrong_type",
-            f"{call} returned {value!r}; return a dict: task name -> coroutine name.",
-        )
-    if any(isinstance(key, asyncio.Task) for key in value):
-        return wrong(
-            "keys_not_names",
-            f"{call} used Task objects as keys. Use each task's name: `task.get_name()`.",
-        )
-    if "checker" in value:
-        return wrong(
-            "included_current_task",
-            f"{call} listed the task that called it ('checker'), which is running, not "
-            "waiting. Leave out `asyncio.current_task()`.",
-        )
-    mine = {name: value.get(name) for name in WAITING}
-    if all(mine[name] == outer for name, outer in OUTERMOST.items()):
-        return wrong(
-            "outermost_only",
-            f"{call} gave each task's own coroutine ({mine['worker-1']!r} for worker-1), "
-            "which is all that get_stack() and print_stack() show. Follow `cr_await` "
-            "inward: worker-1 waits in fetch, and fetch waits in Queue.get.",
-        )
-    if mine["worker-1"] == "_fetch":
-        return wrong(
-            "stopped_one_level_in",
-            f"{call} said worker-1 waits in '_fetch', one level in. Keep following "
-            "`cr_await` while it is a coroutine: the innermost one is Queue.get.",
-        )
-    if mine["worker-1"] == "get" or mine["notifier"] == "wait":
-        return wrong(
-            "names_not_qualified",
-            f"{call} gave {mine['worker-1']!r} for worker-1: that is `__name__`. Use "
-            "`__qualname__`, which says whose method it is: 'Queue.get'.",
-        )
-    if mine != WAITING:
-        return wrong(
-            "wrong_value", f"{call} returned {mine!r} for the stuck tasks, not {WAITING!r}."
-        )
+    common_mistakes(outcome, call)
+    _judge_where_waiting(found.get("value"), call)
     return correct(
         "where_waiting() found all five stuck tasks and the innermost coroutine each one "
         "waits in: the workers in Queue.get, the heartbeat in sleep, the notifier in "
@@ -164,9 +116,51 @@ def _judge_where_waiting(value: Any, call: str) -> Result:
     )
 
 
+def _judge_where_waiting(value: Any, call: str) -> None:
+    """What ``where_waiting()`` returned: a dict of task names, each innermost coroutine."""
+    if not isinstance(value, dict):
+        raise Wrong(
+            "wrong_type",
+            f"{call} returned {value!r}; return a dict: task name -> coroutine name.",
+        )
+    if any(isinstance(key, asyncio.Task) for key in value):
+        raise Wrong(
+            "keys_not_names",
+            f"{call} used Task objects as keys. Use each task's name: `task.get_name()`.",
+        )
+    if "checker" in value:
+        raise Wrong(
+            "included_current_task",
+            f"{call} listed the task that called it ('checker'), which is running, not "
+            "waiting. Leave out `asyncio.current_task()`.",
+        )
+    mine = {name: value.get(name) for name in WAITING}
+    if all(mine[name] == outer for name, outer in OUTERMOST.items()):
+        raise Wrong(
+            "outermost_only",
+            f"{call} gave each task's own coroutine ({mine['worker-1']!r} for worker-1), "
+            "which is all that get_stack() and print_stack() show. Follow `cr_await` "
+            "inward: worker-1 waits in fetch, and fetch waits in Queue.get.",
+        )
+    if mine["worker-1"] == "_fetch":
+        raise Wrong(
+            "stopped_one_level_in",
+            f"{call} said worker-1 waits in '_fetch', one level in. Keep following "
+            "`cr_await` while it is a coroutine: the innermost one is Queue.get.",
+        )
+    if mine["worker-1"] == "get" or mine["notifier"] == "wait":
+        raise Wrong(
+            "names_not_qualified",
+            f"{call} gave {mine['worker-1']!r} for worker-1: that is `__name__`. Use "
+            "`__qualname__`, which says whose method it is: 'Queue.get'.",
+        )
+    if mine != WAITING:
+        raise Wrong(
+            "wrong_value", f"{call} returned {mine!r} for the stuck tasks, not {WAITING!r}."
+        )
+
+
 ex1 = Exercise(
-    lesson="10",
-    number=1,
     title="Where is everyone waiting?",
     answer="where_waiting",
     checker=check_where_waiting,
@@ -226,64 +220,53 @@ class RacyQuickBooking(RacyBooking):
     payment_seconds = 0
 
 
-def _run_test(test: Any, implementation: Any) -> Outcome:
-    return run_coroutine(lambda: test(implementation), TIME_LIMIT)
+def _judge_test_run(outcome: Outcome, call: str, *, expect_failure: bool) -> None:
+    """The mistakes any test can make while it runs, then: did it fail on good code?
 
-
-def _judge_test_run(
-    outcome: Outcome, call: str, name: str, hint: str, *, expect_failure: bool
-) -> Result | None:
-    """The mistakes any test can make while it runs, then: did it pass or fail?"""
+    A test that failed (raised an ``Exception``, an ``AssertionError`` say) is left for
+    the caller to judge when ``expect_failure``: it was run on buggy code.
+    """
     error = outcome.error
     text = str(error)
     if isinstance(error, (TypeError, RuntimeError)) and (
         "Future" in text or "coroutine" in text or "await wasn't used" in text
     ):
-        return wrong(
+        raise Wrong(
             "forgot_await",
             f"{call} raised {type(error).__name__}: {error}. Something was used without "
             "`await`: `await asyncio.gather(...)` gives the list of results.",
         )
-    failed = isinstance(error, Exception) and not isinstance(error, NotImplementedError)
-    problem = common_mistakes(
-        outcome,
-        call,
-        name=name,
-        hint_call=hint,
-        time_limit=TIME_LIMIT,
-        expected_error=Exception if failed else None,
-    )
-    if problem and problem.mistake == "forgot_await":
-        return wrong(
+    try:
+        # A test that failed raised an Exception: whether it should have is judged below.
+        common_mistakes(outcome, call, expected_error=Exception)
+    except Wrong as problem:
+        if problem.mistake != "forgot_await":
+            raise
+        raise Wrong(
             "forgot_await",
             problem.message + " An unawaited call runs nothing, and `assert` on a coroutine "
             "object is always true: such a test passes whatever the code does.",
-        )
-    if problem:
-        return problem
+        ) from None
     if outcome.elapsed > SLOW_TEST:
-        return wrong(
+        raise Wrong(
             "slow_test",
             f"{call} took {outcome.elapsed:.2f} s. The bookings take {PAYMENT_SECONDS} s; "
             "a test that sleeps to 'let things happen' is slow and proves nothing. Await "
             "the operations themselves instead.",
         )
-    if failed and not expect_failure:
+    if isinstance(error, Exception) and not expect_failure:
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        return wrong(
+        raise Wrong(
             "fails_against_correct",
             f"{call} failed against a correct implementation ({detail}"
-            f"{_failing_line(error)}), so it would fail on good code too.",  # type: ignore[arg-type]
+            f"{_failing_line(error)}), so it would fail on good code too.",
         )
-    return None
 
 
 def check_booking_test(test: Any) -> Result:
     """The learner's test passes against ``Booking`` and fails against the racy ones."""
-    problem = expect_coroutine_function(test, "test_seat_is_booked_once")
-    if problem:
-        return problem
-    name, hint = "test_seat_is_booked_once", "ex2.hint()"
+    expect_coroutine_function(test)
+    name = "test_seat_is_booked_once"
     runs = [
         (Booking, "with a correct Booking", False),
         (RacyBooking, "with the racy Booking", True),
@@ -291,12 +274,10 @@ def check_booking_test(test: Any) -> Result:
     ]
     for implementation, label, buggy in runs:
         call = f"{name}(Booking) {label}"
-        outcome = _run_test(test, implementation)
-        problem = _judge_test_run(outcome, call, name, hint, expect_failure=buggy)
-        if problem:
-            return problem
+        outcome = run_coroutine(partial(test, implementation))
+        _judge_test_run(outcome, call, expect_failure=buggy)
         if buggy and outcome.error is None:
-            return _missed_the_race(implementation, call)
+            raise _missed_the_race(implementation, call)
     return correct(
         "your test passed against the correct Booking and failed against the racy one, "
         "both when the payment took 0.05 s and when it answered at once: it starts the two "
@@ -304,16 +285,17 @@ def check_booking_test(test: Any) -> Result:
     )
 
 
-def _missed_the_race(implementation: Any, call: str) -> Result:
+def _missed_the_race(implementation: Any, call: str) -> Wrong:
+    """The test passed against a racy ``implementation``: why it missed the race."""
     if implementation is RacyQuickBooking:
-        return wrong(
+        return Wrong(
             "timing_dependent",
             f"{call} passed. It caught the race only while the payment was slow: your "
             "test relies on timing (a sleep between the two bookings?). Start both at "
             "the same moment with `asyncio.gather(...)`, so the overlap does not depend "
             "on how long anything takes.",
         )
-    return wrong(
+    return Wrong(
         "passes_against_buggy",
         f"{call} passed, so it does not catch the bug: two bookings of the same seat "
         "never overlapped. Start them together (`await asyncio.gather(book(...), "
@@ -322,8 +304,6 @@ def _missed_the_race(implementation: Any, call: str) -> Result:
 
 
 ex2 = Exercise(
-    lesson="10",
-    number=2,
     title="A test that catches the double booking",
     answer="test_seat_is_booked_once",
     checker=check_booking_test,
@@ -409,10 +389,8 @@ def _reads_the_wall_clock(function: Any) -> bool:
 
 def check_backoff_test(test: Any) -> Result:
     """The learner's test pins retry's waits on a fake clock, and catches wrong waits."""
-    name, hint = "test_backoff", "ex3.hint()"
-    problem = expect_coroutine_function(test, name)
-    if problem:
-        return problem
+    expect_coroutine_function(test)
+    name = "test_backoff"
     runs = [
         (retry, "with the correct retry (1 s, 2 s, 4 s)", False),
         (_retry_without_backoff, "with a retry that always waits 1 s", True),
@@ -420,26 +398,24 @@ def check_backoff_test(test: Any) -> Result:
     ]
     for implementation, label, buggy in runs:
         call = f"{name}(retry) {label}"
-        outcome = run_function(partial(_on_a_fake_clock, test, implementation), TIME_LIMIT)
+        outcome = run_function(partial(_on_a_fake_clock, test, implementation))
         if isinstance(outcome.error, TimeoutError):
-            return wrong(
+            raise Wrong(
                 "hang",
                 f"{call} was still waiting after {FAKE_TIME_LIMIT:.0f} s on the fake clock. "
                 "Does it await something that never happens?",
             )
         if not buggy and outcome.error is not None and _reads_the_wall_clock(test):
-            return wrong(
+            raise Wrong(
                 "wall_clock",
                 f"{call} failed on the fake clock. Your test reads the wall clock "
                 "(time.monotonic, time.time or perf_counter), which a fake clock does not "
                 "move: measure with the event loop's clock, "
                 "`asyncio.get_running_loop().time()`.",
             )
-        problem = _judge_test_run(outcome, call, name, hint, expect_failure=buggy)
-        if problem:
-            return problem
+        _judge_test_run(outcome, call, expect_failure=buggy)
         if buggy and outcome.error is None:
-            return wrong(
+            raise Wrong(
                 "passes_against_buggy",
                 f"{call} passed, so it does not check the waits. Record the loop's time "
                 "at each call and assert the gaps: `[1.0, 2.0, 4.0]`.",
@@ -452,8 +428,6 @@ def check_backoff_test(test: Any) -> Result:
 
 
 ex3 = Exercise(
-    lesson="10",
-    number=3,
     title="Exact backoff on a fake clock",
     answer="test_backoff",
     checker=check_backoff_test,
@@ -467,7 +441,7 @@ ex3 = Exercise(
     ],
 )
 
-EXERCISES = [ex1, ex2, ex3]
+EXERCISES = bind_exercises(globals(), [ex1, ex2, ex3])
 
 __all__ = [
     "EXERCISES",

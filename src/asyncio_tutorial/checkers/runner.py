@@ -36,9 +36,10 @@ import traceback
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-DEFAULT_TIME_LIMIT = 3.0  # seconds an answer may run before it counts as hanging
+from asyncio_tutorial.checkers import core
 
 WATCHDOG_INTERVAL = 0.01  # how often the watchdog task checks in on the loop
 # The loop counts as blocked when it got no turn for BUSY_STALL seconds while the
@@ -76,8 +77,13 @@ class Outcome:
     """What the answer raised, if anything."""
     elapsed: float = 0.0
     """Seconds from calling the answer until it returned or raised."""
+    time_limit: float = 0.0
+    """The seconds it was given (the limit of the exercise being checked)."""
     timed_out: bool = False
     """The answer was still running when its time limit was up, and was stopped."""
+    waiting_when_stopped: list[str] = field(default_factory=list)
+    """Where the answer's own code was waiting when the time limit was up, innermost
+    first: ``["asyncio.Queue.join"]`` (empty if the loop was too busy to say)."""
     stuck: bool = False
     """Even raising an exception inside it did not stop it (it waits in C code)."""
     sleeps: list[float] = field(default_factory=list)
@@ -92,6 +98,9 @@ class Outcome:
     """Names of coroutine objects found in what the answer returned (now closed)."""
     left_running: list[str] = field(default_factory=list)
     """Names of tasks still running when the answer returned (now cancelled)."""
+    left_waiting: dict[str, str] = field(default_factory=dict)
+    """For each name in ``left_running``, where that task was waiting when the answer
+    returned: ``{"worker": "asyncio.Queue.get"}``."""
     loop_errors: list[str] = field(default_factory=list)
     """Messages the loop's exception handler received (they would have been logged)."""
     other_warnings: list[warnings.WarningMessage] = field(default_factory=list)
@@ -105,10 +114,28 @@ class Outcome:
         )
         return bool(self.sleeps) or busy or self.longest_stall >= IDLE_STALL
 
+    def describe_left(self) -> str:
+        """The tasks left running and where each waited: ``"worker (in asyncio.Queue.get)"``."""
+        parts = []
+        for name in dict.fromkeys(self.left_running):
+            count = self.left_running.count(name)
+            place = self.left_waiting.get(name, "")
+            if place.rpartition(".")[2] == name:  # a task running asyncio.sleep itself
+                place = ""
+            details = [f"{count} of them" if count > 1 else "", f"in {place}" if place else ""]
+            detail = ", ".join(part for part in details if part)
+            parts.append(f"{name} ({detail})" if detail else name)
+        return ", ".join(parts)
 
-def run_function(call: Callable[[], Any], time_limit: float = DEFAULT_TIME_LIMIT) -> Outcome:
-    """Run ``call()`` (plain, synchronous code) on a worker thread under ``time_limit``."""
-    outcome = Outcome()
+
+def run_function(call: Callable[[], Any], time_limit: float | None = None) -> Outcome:
+    """Run ``call()`` (plain, synchronous code) on a worker thread under ``time_limit``.
+
+    ``time_limit`` is, unless given, the limit of the exercise being checked.  An answer
+    that raises ``NotImplementedError`` (the untouched stub) ends the check at once:
+    :class:`~asyncio_tutorial.checkers.core.NotAttempted` is raised.
+    """
+    outcome = Outcome(time_limit=core.time_limit() if time_limit is None else time_limit)
     guard = _StopGuard()
 
     def timed_call() -> None:
@@ -119,13 +146,14 @@ def run_function(call: Callable[[], Any], time_limit: float = DEFAULT_TIME_LIMIT
             outcome.elapsed = time.perf_counter() - started
             guard.answer_finished()
 
-    _run_on_thread(timed_call, outcome, guard, time_limit)
+    _run_on_thread(timed_call, outcome, guard, outcome.time_limit)
     _close_returned_coroutines(outcome)
+    _stop_if_not_attempted(outcome)
     return outcome
 
 
 def run_coroutine(
-    make_awaitable: Callable[[], Awaitable[Any]], time_limit: float = DEFAULT_TIME_LIMIT
+    make_awaitable: Callable[[], Awaitable[Any]], time_limit: float | None = None
 ) -> Outcome:
     """Run ``await make_awaitable()`` on a fresh event loop on a worker thread.
 
@@ -133,8 +161,12 @@ def run_coroutine(
     ``lambda: greet("Ada")``; it is called on the loop, so whatever it starts
     belongs to that loop.  If it returns something that is not awaitable, that
     becomes the value as it is (checkers reject plain ``def`` answers beforehand).
+
+    ``time_limit`` is, unless given, the limit of the exercise being checked.  An answer
+    that raises ``NotImplementedError`` (the untouched stub) ends the check at once:
+    :class:`~asyncio_tutorial.checkers.core.NotAttempted` is raised.
     """
-    outcome = Outcome()
+    outcome = Outcome(time_limit=core.time_limit() if time_limit is None else time_limit)
     guard = _StopGuard()
     loop = asyncio.new_event_loop()
     loop.set_debug(False)  # debug mode's own reports would land in the notebook
@@ -156,20 +188,33 @@ def run_coroutine(
             guard.answer_finished()
             _shut_down(loop)
 
+    def note_and_cancel() -> None:
+        outcome.waiting_when_stopped = _places_of_answer(loop)
+        for task in answer_tasks:
+            task.cancel()
+
     def cancel_answer() -> bool:
-        """Cancel the answer's task; whether the loop is free to act on that."""
+        """Note where the answer waits, cancel its task; whether the loop is free to act."""
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: done already
-            for task in answer_tasks:
-                loop.call_soon_threadsafe(task.cancel)
+            loop.call_soon_threadsafe(note_and_cancel)
         return watch.responsive()
 
     def wake_loop() -> None:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(lambda: None)
 
-    _run_on_thread(drive, outcome, guard, time_limit, ask_to_stop=cancel_answer, wake=wake_loop)
+    _run_on_thread(
+        drive, outcome, guard, outcome.time_limit, ask_to_stop=cancel_answer, wake=wake_loop
+    )
     _close_returned_coroutines(outcome)
+    _stop_if_not_attempted(outcome)
     return outcome
+
+
+def _stop_if_not_attempted(outcome: Outcome) -> None:
+    """The untouched stub raised ``NotImplementedError``: the check ends here."""
+    if isinstance(outcome.error, NotImplementedError):
+        raise core.NotAttempted from outcome.error
 
 
 async def _answer(
@@ -200,6 +245,10 @@ async def _answer(
     this_task = asyncio.current_task()
     left = [t for t in asyncio.all_tasks() if t not in (this_task, watchdog) and not t.done()]
     outcome.left_running = sorted(_task_name(task) for task in left)
+    for task in left:
+        place = where_waiting(task)
+        if place:
+            outcome.left_waiting[_task_name(task)] = place
     for task in left:
         task.cancel()
     if left:
@@ -447,6 +496,110 @@ def coroutines_in(value: Any, depth: int) -> list[Any]:
     else:
         return []
     return [c for item in items for c in coroutines_in(item, depth - 1)]
+
+
+# --- Where a task waits ------------------------------------------------------------------
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # asyncio_tutorial/: the course's own code
+_STDLIB = Path(contextlib.__file__).resolve().parent  # asyncio, contextlib, ...
+
+
+def _chain(task: asyncio.Task[Any]) -> list[Any]:
+    """The coroutines (and async generators) a pending task is suspended in, outermost
+    first: the chain of ``cr_await`` from the task's own coroutine down."""
+    chain: list[Any] = []
+    coro: Any = task.get_coro()
+    seen: set[int] = set()
+    while coro is not None and id(coro) not in seen:
+        seen.add(id(coro))
+        inner = getattr(coro, "coro", None)  # a wrapper (a timeline's) around the coroutine
+        if inner is not None and hasattr(inner, "cr_await"):
+            coro = inner
+        if getattr(coro, "__qualname__", None) is None:
+            break
+        chain.append(coro)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return chain
+
+
+def suspended_in(task: asyncio.Task[Any]) -> list[str]:
+    """The names of the coroutines a pending task is suspended in, outermost first.
+
+    A task waiting in ``await queue.join()`` inside ``process_all`` gives
+    ``["process_all", "Queue.join"]``.  A checker that gave up on an answer uses it to
+    say *why* it never finished (``join()`` without ``task_done()``, workers still
+    waiting in ``get()``), rather than just that it hung.
+    """
+    return [coro.__qualname__.rpartition("<locals>.")[2] for coro in _chain(task)]
+
+
+def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[asyncio.Task[Any]]:
+    """The pending tasks (default: all of the running loop's) suspended in ``name``,
+    e.g. ``"Queue.get"``: workers waiting for an item that will never come."""
+    tasks = asyncio.all_tasks() if tasks is None else tasks
+    return [task for task in tasks if not task.done() and name in suspended_in(task)]
+
+
+def _is_learners(coro: Any) -> bool:
+    """Whether ``coro`` runs code of the answer's (not the course's, not the stdlib's)."""
+    code = getattr(coro, "cr_code", None) or getattr(coro, "ag_code", None)
+    if code is None:
+        return False
+    path = Path(code.co_filename)
+    if not path.is_absolute():  # "<string>": code made by exec, an answer's
+        return True
+    return not (path.is_relative_to(_PACKAGE) or path.is_relative_to(_STDLIB))
+
+
+def _coroutine_name(coro: Any) -> str:
+    """``asyncio.Queue.get``, ``fetch_page``; ``the end of async with TaskGroup()``."""
+    name = coro.__qualname__.rpartition("<locals>.")[2]
+    frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    owner, _, method = name.rpartition(".")
+    if owner and method == "__aexit__":
+        return f"the end of an `async with {owner}()` block"
+    return f"asyncio.{name}" if module == "asyncio" or module.startswith("asyncio.") else name
+
+
+def _awaited_name(awaited: Any) -> str:
+    """What a coroutine waits on when it is not another coroutine: a future or a task."""
+    if isinstance(awaited, asyncio.Task):
+        return f"a task ({_task_name(awaited)})"
+    if type(awaited).__name__ == "_GatheringFuture":
+        return "asyncio.gather"
+    return f"a {type(awaited).__name__}" if awaited is not None else ""
+
+
+def where_waiting(task: asyncio.Task[Any]) -> str:
+    """Where a pending task waits, for a message: ``"asyncio.Queue.get"``.
+
+    When the chain holds the answer's own code, it is what the innermost of the
+    answer's coroutines awaits (``asyncio.Event.wait``, a checker's ``download``, a
+    Future); otherwise the innermost coroutine of all.  Empty when nothing is known.
+    """
+    chain = _chain(task)
+    if not chain:
+        return ""
+    learners = [index for index, coro in enumerate(chain) if _is_learners(coro)]
+    index = learners[-1] if learners else len(chain) - 1
+    if index + 1 < len(chain):
+        return _coroutine_name(chain[index + 1])
+    if not learners:
+        return _coroutine_name(chain[index])
+    # It awaits a future (or a task) itself: the one the task is waiting for.
+    return _awaited_name(getattr(task, "_fut_waiter", None))
+
+
+def _places_of_answer(loop: asyncio.AbstractEventLoop) -> list[str]:
+    """Where the tasks running the answer's own code wait now (on the loop's thread)."""
+    places = []
+    for task in asyncio.all_tasks(loop):
+        if not task.done() and any(_is_learners(coro) for coro in _chain(task)):
+            place = where_waiting(task)
+            if place and place not in places:
+                places.append(place)
+    return places
 
 
 def _task_name(task: asyncio.Task[Any]) -> str:

@@ -19,15 +19,16 @@ return?  The pieces here answer those questions the same way in every lesson:
   used (``urllib``, ``requests``, a plain ``socket``, ``time.sleep``), and
   :func:`judge_limit` judges a concurrency limit by what a server counted;
 * :func:`returned_future` and :func:`loop_reported` name a future handed back instead
-  of its result, and an error the loop reported about a given task;
-* :func:`suspended_in` and :func:`waiting_in` tell where a task that never ends waits
-  (a worker stuck in ``queue.get()``, say).
+  of its result, and an error the loop reported about a given task.
+
+(Where a task that never ends waits, a worker stuck in ``queue.get()`` say, is the
+runner's to tell: :func:`~.runner.suspended_in`, :func:`~.runner.where_waiting`.)
 
 A checker runs its scenario with :func:`watch_answer`::
 
-    outcome, ending = watch_answer(lambda: answer(...), TIME_LIMIT, cancel_after=0.2)
-    problem = common_mistakes(outcome, ...)   # hangs, blocking, forgotten awaits
-    if not ending.cancelled: ...              # then the scenario's own questions
+    outcome, ending = watch_answer(lambda: answer(...), cancel_after=0.2)
+    common_mistakes(outcome, call)   # hangs, blocking, forgotten awaits: raised
+    if not ending.cancelled: ...     # then the scenario's own questions
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asyncio_tutorial.checkers.core import Result, wrong
+from asyncio_tutorial.checkers.core import Wrong
 from asyncio_tutorial.checkers.runner import Outcome, coroutines_in, run_coroutine
 
 
@@ -171,11 +172,11 @@ async def watch(
 
 def watch_answer(
     start: Callable[[], Awaitable[Any]],
-    time_limit: float,
     note_end: Callable[[], None] | None = None,
     **cancel: float,
 ) -> tuple[Outcome, Ending]:
-    """Run :func:`watch` on the runner, under ``time_limit``: what happened, and how it ended.
+    """Run :func:`watch` on the runner, under the exercise's time limit: what happened,
+    and how it ended.
 
     ``cancel`` takes :func:`watch`'s ``cancel_after``, ``cancel_again_after`` and
     ``give_up_after``.  ``note_end()`` runs once the task has ended, before the runner
@@ -190,7 +191,7 @@ def watch_answer(
         if note_end is not None:
             note_end()
 
-    outcome = run_coroutine(scenario, time_limit)
+    outcome = run_coroutine(scenario)
     outcome.returned_coroutines.extend(ending.returned_coroutines)
     return outcome, ending
 
@@ -288,43 +289,41 @@ def blocking_client(function: Any, clients_seen: Mapping[str, int] | None = None
     return None
 
 
-def judge_limit(peak: int, limit: int, total: int, call: str) -> Result | None:
+def judge_limit(peak: int, limit: int, total: int, call: str) -> None:
     """Judge a client's concurrency by what the *server* saw: ``peak`` requests at once.
 
     More than ``limit`` is the classic unbounded fan-out; one at a time, when ``limit``
     allowed more, is a client that waited for each answer before asking the next.
     """
     if peak > limit:
-        return wrong(
+        raise Wrong(
             "unbounded",
             f"{call}: the server had {peak} of the {total} requests in flight at once, more "
             f"than the limit of {limit}. Hold an `asyncio.Semaphore({limit})` around each "
             "request (`async with semaphore:`), so that at most that many run together.",
         )
     if peak <= 1 < min(limit, total):
-        return wrong(
+        raise Wrong(
             "sequential",
             f"{call}: the server never had two requests in flight at once: each waited for "
             f"the one before. Start them all (gather, or a TaskGroup) and let the semaphore "
             f"keep {limit} going at a time.",
         )
-    return None
 
 
 # --- Futures handed back instead of awaited (lesson 04 on) -------------------------------
 
 
-def returned_future(value: Any, call: str) -> Result | None:
+def returned_future(value: Any, call: str) -> None:
     """The answer returned a future (or a list of them) where it should have awaited it."""
     items = value if isinstance(value, list) else [value]
     if any(isinstance(item, (asyncio.Future, concurrent.futures.Future)) for item in items):
-        return wrong(
+        raise Wrong(
             "returned_future",
             f"{call} returned a {type(items[0]).__name__} object instead of its result: "
             "await the future (`return await future`), which waits until it is done and "
             "gives its result.",
         )
-    return None
 
 
 def loop_reported(errors: list[str], name: str) -> bool:
@@ -332,38 +331,3 @@ def loop_reported(errors: list[str], name: str) -> bool:
     ``loop_errors``): ``"InvalidStateError"`` means a future was completed twice, or
     completed after it was cancelled."""
     return any(name in report for report in errors)
-
-
-# --- Where a task is stuck (lesson 06 on) ------------------------------------------------
-
-
-def suspended_in(task: asyncio.Task[Any]) -> list[str]:
-    """The coroutines a pending task is suspended in, outermost first.
-
-    A task waiting in ``await queue.join()`` inside ``process_all`` gives
-    ``["process_all", "Queue.join"]``: the chain of ``cr_await`` from the task's own
-    coroutine down to the future it waits for.  A checker that gave up on an answer
-    uses it to say *why* it never finished (``join()`` without ``task_done()``,
-    workers still waiting in ``get()``), rather than just that it hung.
-    """
-    chain: list[str] = []
-    coro: Any = task.get_coro()
-    seen: set[int] = set()
-    while coro is not None and id(coro) not in seen:
-        seen.add(id(coro))
-        inner = getattr(coro, "coro", None)  # a wrapper (a timeline's) around the coroutine
-        if inner is not None and hasattr(inner, "cr_await"):
-            coro = inner
-        name = getattr(coro, "__qualname__", None)
-        if name is None:
-            break
-        chain.append(name.rpartition("<locals>.")[2])
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
-    return chain
-
-
-def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[asyncio.Task[Any]]:
-    """The pending tasks (default: all of the running loop's) suspended in ``name``,
-    e.g. ``"Queue.get"``: workers waiting for an item that will never come."""
-    tasks = asyncio.all_tasks() if tasks is None else tasks
-    return [task for task in tasks if not task.done() and name in suspended_in(task)]
