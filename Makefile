@@ -8,6 +8,7 @@
 #   make progress                 which exercises pass (your workbooks are not modified)
 #   make update                   get the new version of the course, keeping your answers
 #   make browser | pythons | flakes | bench    see the README's instructor section
+#   make mutants | contamination    the checkers' own tests beyond make test (README)
 #
 PYTHON ?= python3
 # Another interpreter gets an environment of its own, named after its exact release
@@ -25,7 +26,8 @@ BROWSER_WORKERS ?= 3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
-.PHONY: lab test record exercises progress update browser pythons flakes bench venv clean
+.PHONY: lab test record exercises progress update browser pythons flakes bench mutants \
+	contamination venv clean
 
 LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
 
@@ -67,7 +69,7 @@ test: venv
 	cd $(PUBLISHED) && $(PYTEST) -n 2 --dist loadscope $(NBVAL) $(COMPUTING)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
 		$(NOTEBOOKS) $(COMPUTING:%=--ignore=%)
-	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser" $(NBVAL) tests
+	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser and not contamination" $(NBVAL) tests
 	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/course/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 
@@ -88,6 +90,17 @@ flakes: venv
 bench: venv
 	$(BIN)/python scripts/bench_validation.py --workers $(WORKERS) --test-workers $(TEST_WORKERS) \
 		--browser-workers $(BROWSER_WORKERS)
+
+# Mutation testing of the checkers: every worked answer, edited the ways learners go
+# wrong, must be called wrong (scripts/mutants.py; writes tests/checkers/mutants/report.md).
+MUTANT_JOBS ?= 6
+mutants: venv
+	$(BIN)/python scripts/mutants.py -j $(MUTANT_JOBS)
+
+# Every worked answer right after every wrong answer of its lesson, in one process each
+# (make test does each wrong answer followed by one worked answer, in rotation).
+contamination: venv
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m contamination -q tests/checkers
 
 record: venv
 	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)

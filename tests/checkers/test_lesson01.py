@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from exercise_tools import worked
+from wrong_answers import contamination_test, wrong_answer_test
 
 from asyncio_tutorial.checkers.lesson01 import (
     FlakyService,
@@ -75,22 +76,52 @@ async def greet_no_wait(name: str) -> str:
     return f"Hello, {name}!"
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (greet_plain, "not_async"),
-        (greet_forgot_await, "forgot_await"),
-        (greet_time_sleep, "blocking"),
-        (greet_busy_wait, "blocking"),
-        (greet_no_comma, "wrong_value"),
-        (greet_no_return, "wrong_type"),
-        (greet_hardcoded, "wrong_value"),
-        (greet_no_wait, "too_fast"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_greet_mistakes(answer: Any, mistake: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ex1.evaluate(answer).mistake == mistake
+async def greet_sleeps_a_second(name: str) -> str:
+    await asyncio.sleep(1)
+    return f"Hello, {name}!"
+
+
+async def greet_sleeps_twice_as_long(name: str) -> str:
+    await asyncio.sleep(0.2)
+    return f"Hello, {name}!"
+
+
+async def greet_returns_the_sleep(name: str) -> Any:
+    return asyncio.sleep(0.1, f"Hello, {name}!")
+
+
+async def greet_runs_a_loop(name: str) -> str:
+    asyncio.run(asyncio.sleep(0.1))
+    return f"Hello, {name}!"
+
+
+async def greet_yields(name: str) -> Any:
+    await asyncio.sleep(0.1)
+    yield f"Hello, {name}!"
+
+
+async def greet_sleep_in_a_task_never_awaited(name: str) -> str:
+    asyncio.create_task(asyncio.sleep(0.1))  # noqa: RUF006 - the mistake under test
+    return f"Hello, {name}!"
+
+
+async def greet_the_literal_name(name: str) -> str:
+    await asyncio.sleep(0.1)
+    return "Hello, {name}!"
+
+
+def test_greet_waiting_in_ten_short_sleeps_is_right_too() -> None:
+    async def greet(name: str) -> str:
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        return f"Hello, {name}!"
+
+    result = ex1.evaluate(greet)
+    assert result.status == "correct", result.message
+
+
+def test_greet_that_waits_too_long_is_told_how_long_it_asked_for() -> None:
+    assert "asked the event loop to wait 0.2 s" in ex1.evaluate(greet_sleeps_twice_as_long).message
 
 
 def test_greet_without_return_is_told_to_return(capsys: pytest.CaptureFixture[str]) -> None:
@@ -140,29 +171,32 @@ async def profile_hard_coded_after_a_wait(user_id: int) -> str:
     return {1: "Ada Lovelace (Analytical Engines)", 2: "Grace Hopper (Compilers)"}[user_id]
 
 
+async def profile_fetches_the_user_twice(user_id: int) -> str:
+    name = (await fetch_user(user_id))["name"]
+    team = await fetch_team((await fetch_user(user_id))["team_id"])
+    return f"{name} ({team})"
+
+
+async def profile_wrong_key(user_id: int) -> str:
+    user = await fetch_user(user_id)
+    team = await fetch_team(user["id"])
+    return f"{user['name']} ({team})"
+
+
+async def profile_as_tuple(user_id: int) -> tuple[str, str]:
+    user = await fetch_user(user_id)
+    return user["name"], await fetch_team(user["team_id"])
+
+
+async def profile_forgot_both_awaits(user_id: int) -> str:
+    user = fetch_user(user_id)
+    return f"{user} ({fetch_team(7)})"
+
+
 async def profile_team_from_memory(user_id: int) -> str:
     user = await fetch_user(user_id)
     team = {7: "Analytical Engines", 3: "Compilers"}[user["team_id"]]
     return f"{user['name']} ({team})"
-
-
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (profile_forgot_await_user, "forgot_await"),
-        (profile_forgot_await_team, "forgot_await"),
-        (profile_as_dict, "wrong_type"),
-        (profile_wrong_format, "wrong_value"),
-        (profile_asyncio_run, "nested_run"),
-        (profile_plain, "not_async"),
-        (profile_hard_coded, "hard_coded"),
-        (profile_hard_coded_after_a_wait, "hard_coded"),
-        (profile_team_from_memory, "hard_coded"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_fetch_profile_mistakes(answer: Any, mistake: str) -> None:
-    assert ex2.evaluate(answer).mistake == mistake
 
 
 def test_forgetting_await_on_the_team_names_fetch_team() -> None:
@@ -230,26 +264,73 @@ async def run_async(coro: Any) -> Any:
     return await coro
 
 
+def run_with_next(coro: Any) -> Any:
+    while True:
+        try:
+            next(coro)
+        except StopIteration as stop:
+            return stop.value
+
+
+def run_sends_a_value_first(coro: Any) -> Any:
+    value = 1
+    while True:
+        try:
+            value = coro.send(value)
+        except StopIteration as stop:
+            return stop.value
+
+
+def run_three_times(coro: Any) -> Any:
+    for _ in range(3):
+        coro.send(None)
+    return None
+
+
+def run_returns_the_stop_iteration(coro: Any) -> Any:
+    while True:
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return stop
+
+
+def run_catches_every_exception(coro: Any) -> Any:
+    while True:
+        try:
+            coro.send(None)
+        except Exception as stop:
+            return stop.value  # type: ignore[attr-defined]
+
+
+def run_catches_the_error_too(coro: Any) -> Any:
+    while True:
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return stop.value
+        except ValueError:
+            return None
+        except Exception as error:
+            return error
+
+
+def test_run_through_await_iterator_is_right_too() -> None:
+    def run(coro: Any) -> Any:
+        steps = coro.__await__()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                return stop.value
+
+    result = ex3.evaluate(run)
+    assert result.status == "correct", result.message
+
+
 def test_run_on_the_lessons_coroutine() -> None:
     assert worked("01-coroutines")["run"](add_slowly(2, 3)) == 5
     assert isinstance(Pause(), Pause)
-
-
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (run_returns_coroutine, "returned_coroutine"),
-        (run_lets_stop_iteration_out, "stop_iteration_escaped"),
-        (run_once, "stopped_early"),
-        (run_loses_value, "lost_return_value"),
-        (run_keeps_sending, "kept_sending"),
-        (run_with_asyncio, "used_asyncio"),
-        (run_async, "not_plain"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_run_mistakes(answer: Any, mistake: str) -> None:
-    assert ex3.evaluate(answer).mistake == mistake
 
 
 def test_run_that_never_stops_is_a_hang_reported_in_time() -> None:
@@ -377,28 +458,6 @@ async def retry_pauses_too_long(operation: Any, attempts: int) -> Any:
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (retry_pauses_too_long, "extra_wait"),
-        (retry_forgot_await, "forgot_await"),
-        (retry_reuses_coroutine, "reused_coroutine"),
-        (retry_swallows, "swallowed_error"),
-        (retry_once_too_often, "wrong_attempts"),
-        (retry_without_pause, "no_wait"),
-        (retry_pauses_after_last, "extra_wait"),
-        (retry_time_sleep, "blocking"),
-        (retry_own_error, "wrong_error"),
-        (retry_no_retry, "gave_up_early"),
-        (retry_any_exception, "retried_wrong_error"),
-        (retry_bare_except, "retried_wrong_error"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_retry_mistakes(answer: Any, mistake: str) -> None:
-    assert ex4.evaluate(answer).mistake == mistake
-
-
 def test_retry_pauses_that_end_late_on_a_busy_machine_are_still_correct() -> None:
     # Each asyncio.sleep(0.1) ending 70 ms late, as on a loaded machine: the two pauses
     # take 0.34 s in all, which the run's total time alone would call an extra wait.
@@ -435,3 +494,73 @@ def test_flaky_service_fails_then_succeeds() -> None:
 
     assert asyncio.run(twice()) == "OK"
     assert service.calls == 2
+
+
+# --- every wrong answer, with the mistake it must get ------------------------------------
+
+WRONG_ANSWERS = {
+    ex1: [
+        (greet_plain, "not_async"),
+        (greet_forgot_await, "forgot_await"),
+        (greet_time_sleep, "blocking"),
+        (greet_busy_wait, "blocking"),
+        (greet_no_comma, "wrong_value"),
+        (greet_no_return, "wrong_type"),
+        (greet_hardcoded, "wrong_value"),
+        (greet_no_wait, "too_fast"),
+        (greet_sleeps_a_second, "wrong_wait"),
+        (greet_sleeps_twice_as_long, "wrong_wait"),
+        (greet_returns_the_sleep, "forgot_await"),
+        (greet_runs_a_loop, "nested_run"),
+        (greet_yields, "async_generator"),
+        (greet_sleep_in_a_task_never_awaited, "tasks_left_running"),
+        (greet_the_literal_name, "wrong_value"),
+    ],
+    ex2: [
+        (profile_forgot_await_user, "forgot_await"),
+        (profile_forgot_await_team, "forgot_await"),
+        (profile_as_dict, "wrong_type"),
+        (profile_wrong_format, "wrong_value"),
+        (profile_asyncio_run, "nested_run"),
+        (profile_plain, "not_async"),
+        (profile_hard_coded, "hard_coded"),
+        (profile_hard_coded_after_a_wait, "hard_coded"),
+        (profile_team_from_memory, "hard_coded"),
+        (profile_fetches_the_user_twice, "repeated_lookup"),
+        (profile_wrong_key, "raised"),
+        (profile_as_tuple, "wrong_type"),
+        (profile_forgot_both_awaits, "forgot_await"),
+    ],
+    ex3: [
+        (run_returns_coroutine, "returned_coroutine"),
+        (run_lets_stop_iteration_out, "stop_iteration_escaped"),
+        (run_once, "stopped_early"),
+        (run_loses_value, "lost_return_value"),
+        (run_keeps_sending, "kept_sending"),
+        (run_with_asyncio, "used_asyncio"),
+        (run_async, "not_plain"),
+        (run_swallowing_everything, "hang"),
+        (run_with_next, "used_next"),
+        (run_sends_a_value_first, "sent_a_value"),
+        (run_three_times, "stopped_early"),
+        (run_returns_the_stop_iteration, "lost_return_value"),
+        (run_catches_every_exception, "caught_too_much"),
+        (run_catches_the_error_too, "caught_too_much"),
+    ],
+    ex4: [
+        (retry_pauses_too_long, "extra_wait"),
+        (retry_forgot_await, "forgot_await"),
+        (retry_reuses_coroutine, "reused_coroutine"),
+        (retry_swallows, "swallowed_error"),
+        (retry_once_too_often, "wrong_attempts"),
+        (retry_without_pause, "no_wait"),
+        (retry_pauses_after_last, "extra_wait"),
+        (retry_time_sleep, "blocking"),
+        (retry_own_error, "wrong_error"),
+        (retry_no_retry, "gave_up_early"),
+        (retry_any_exception, "retried_wrong_error"),
+        (retry_bare_except, "retried_wrong_error"),
+    ],
+}
+test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, "01-coroutines")
+test_every_worked_answer_after_each = contamination_test(WRONG_ANSWERS, "01-coroutines")

@@ -31,8 +31,10 @@ lesson's notebook in ``solutions/``: that notebook is the one place answers are 
 from __future__ import annotations
 
 import contextvars
+import gc
 import re
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +71,10 @@ class Result:
     """The verdict rests on evidence a busy machine can fake now and then (the loop held
     for a few hundredths of a second while the clocks said this thread computed):
     :meth:`Exercise.evaluate` confirms it by the best two of three runs."""
+    suggests: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The code the message tells the learner to add (``"asyncio.Semaphore"``,
+    ``"finally:"``): an answer that already has it must get another message, which the
+    tests check for every wrong answer."""
 
     def __str__(self) -> str:
         return f"{_SYMBOLS[self.status]}: {self.message}"
@@ -80,12 +86,21 @@ class Wrong(Exception):
     ``mistake`` names the mistake for tests and for a class's list of common mistakes;
     ``message`` explains it to the learner.  ``recheck``: the verdict rests on the loop
     seeming held by computing, which :meth:`Exercise.evaluate` confirms by the best two
-    of three runs.
+    of three runs.  ``suggests``: the code the message tells the learner to add, as it
+    would appear in the answer's source (see :attr:`Result.suggests`).
     """
 
-    def __init__(self, mistake: str, message: str, *, recheck: bool = False) -> None:
+    def __init__(
+        self,
+        mistake: str,
+        message: str,
+        *,
+        recheck: bool = False,
+        suggests: tuple[str, ...] | str = (),
+    ) -> None:
         super().__init__(message)
-        self.result = Result(WRONG, message, mistake, recheck)
+        suggested = (suggests,) if isinstance(suggests, str) else tuple(suggests)
+        self.result = Result(WRONG, message, mistake, recheck, suggested)
 
     @property
     def mistake(self) -> str:
@@ -217,6 +232,7 @@ class Exercise:
         )
 
     def _run_checker(self, answer: Any) -> Result:
+        _start_clean()
         token = _checking.set(self)
         try:
             return self.checker(answer)
@@ -269,6 +285,19 @@ class Exercise:
             f"<{self.name}: {self.title}. Use {self.name}.check({self.answer}), "
             f"{self.name}.hint(), {self.name}.solution()>"
         )
+
+
+def _start_clean() -> None:
+    """Collect what earlier checks left behind, now, and drop what that says.
+
+    An answer that left an aiohttp session or a transport open leaves garbage that Python
+    collects whenever it sees fit, warning as it does.  Collected during a later check,
+    the warning would be blamed on that answer; collected here, before the check starts,
+    it is nobody's.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
 
 
 def bind_exercises(module: Mapping[str, Any], exercises: Sequence[Exercise]) -> list[Exercise]:

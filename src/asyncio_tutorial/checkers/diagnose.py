@@ -48,6 +48,18 @@ def seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
+def took(elapsed: float) -> str:
+    """A measured duration for a "✓ Correct" message: ``0.3 s``, cut to the tenth.
+
+    Cut down like the timing stamps (``[0.3s]``), not rounded: every wait in the course
+    is a multiple of 0.1 s and a wait never ends early, so a right answer's figure reads
+    the same on every run (a recorded verdict is compared with its recording), while an
+    answer that took longer shows what it took.  ``EARLY_ALLOWANCE`` covers a clock that
+    reads a whisker early.
+    """
+    return f"{int((elapsed + EARLY_ALLOWANCE) * 10) / 10:.1f} s"
+
+
 def expect_coroutine_function(answer: Any, name: str | None = None) -> None:
     """Check that ``answer`` is an ``async def`` function (not yet run).
 

@@ -25,15 +25,20 @@ from asyncio_tutorial.checkers.diagnose import (
     expect_plain_function,
     judge_duration,
     seconds,
+    took,
 )
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, run_function
 
 # --- Exercise 1: greet -------------------------------------------------------------
 
 
+GREET_WAIT = 0.1  # seconds greet waits
+
+
 def check_greet(greet: Any) -> Result:
     """``greet(name)`` waits 0.1 s on the loop, then returns ``"Hello, {name}!"``."""
     expect_coroutine_function(greet)
+    runs = []
     for name in ("Ada", "Grace"):
         call = f"greet({name!r})"
         outcome = run_coroutine(partial(greet, name))
@@ -43,14 +48,29 @@ def check_greet(greet: Any) -> Result:
             raise Wrong(
                 "wrong_type",
                 f'{call} returned None: end with `return f"Hello, {{name}}!"`.',
+                suggests="return",
             )
         if outcome.value != expected:
             raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
-        judge_duration(outcome.elapsed, 0.1, call)
+        _judge_wait(outcome, call)
+        judge_duration(outcome.elapsed, GREET_WAIT, call)
+        runs.append(outcome)
     return correct(
-        "greet('Ada') returned 'Hello, Ada!' after 0.1 s, and the event loop was free "
-        "to run other work while it waited."
+        f"greet('Ada') returned 'Hello, Ada!' after {took(runs[0].elapsed)}, and the event "
+        "loop was free to run other work while it waited."
     )
+
+
+def _judge_wait(outcome: Outcome, call: str) -> None:
+    """The waits greet asked its loop for add up to 0.1 s (exact, whatever the load)."""
+    asked = sum(outcome.waits)
+    if outcome.waits and abs(asked - GREET_WAIT) > 1e-6:
+        how = " + ".join(f"{wait:g}" for wait in outcome.waits)
+        raise Wrong(
+            "wrong_wait",
+            f"{call} asked the event loop to wait {how} s; greet should wait "
+            f"{seconds(GREET_WAIT)}: `await asyncio.sleep(0.1)`.",
+        )
 
 
 ex1 = Exercise(
@@ -109,11 +129,29 @@ def check_fetch_profile(fetch_profile: Any) -> Result:
         if outcome.value != expected:
             raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not {expected!r}.")
         _hard_coded(call)
+        _looked_up_again(call)
         judge_duration(outcome.elapsed, 0.2, call)
+        if user_id == 1:
+            first = outcome
     return correct(
-        "fetch_profile(1) returned 'Ada Lovelace (Analytical Engines)' after 0.2 s: "
-        "0.1 s for the user, then 0.1 s for the team it needed from the user."
+        f"fetch_profile(1) returned 'Ada Lovelace (Analytical Engines)' after "
+        f"{took(first.elapsed)}: one fetch_user, then one fetch_team with the team_id "
+        "the user gave, 0.1 s each."
     )
+
+
+def _looked_up_again(call: str) -> None:
+    """The right line, but from more lookups than it needs: each costs a query."""
+    again = {name: count for name, count in _lookups.items() if count > 1}
+    if again:
+        name, count = next(iter(again.items()))
+        raise Wrong(
+            "repeated_lookup",
+            f"{call} called {name} {count} times, where once is enough: each call is "
+            "another 0.1 s query. Await it once and keep what it returns in a variable "
+            "(`user = await fetch_user(user_id)`), then read the name and the team_id "
+            "from that.",
+        )
 
 
 def _hard_coded(call: str) -> None:
@@ -173,6 +211,10 @@ class _Progress:
         self.under_asyncio = False
 
 
+class _Failure(Exception):
+    """What the checker's failing coroutine raises: run must let it through."""
+
+
 async def _pausing(progress: _Progress, pauses: int, value: Any) -> Any:
     for _ in range(pauses):
         await Pause()
@@ -183,12 +225,15 @@ async def _pausing(progress: _Progress, pauses: int, value: Any) -> Any:
         except RuntimeError:
             pass
     progress.finished = True
+    if isinstance(value, _Failure):
+        raise value
     return value
 
 
 def check_run(run: Any) -> Result:
     """``run(coro)`` sends ``None`` into ``coro`` until ``StopIteration``; returns its value."""
     expect_plain_function(run)
+    seen = []
     for pauses, value in ((3, "done"), (0, 42)):
         progress = _Progress()
         coroutine = _pausing(progress, pauses, value)
@@ -196,9 +241,37 @@ def check_run(run: Any) -> Result:
             _judge_run(run, coroutine, progress, pauses, value)
         finally:
             _close(coroutine)
+        seen.append(progress.pauses)
+    _judge_run_of_a_failure(run)
     return correct(
-        "run(coro) resumed the coroutine through all 3 of its pauses and returned the "
-        "value it carried out on StopIteration, with no event loop at all."
+        f"run(coro) resumed the coroutine through all {seen[0]} of its pauses and returned "
+        "the value it carried out on StopIteration ('done'), ran one with no pause at all "
+        f"to its end ({seen[1]} pauses, 42), and let a coroutine's own error through to "
+        "its caller, with no event loop."
+    )
+
+
+def _judge_run_of_a_failure(run: Callable[[Any], Any]) -> None:
+    """A coroutine that fails after a pause: its error must reach run's caller."""
+    progress = _Progress()
+    coroutine = _pausing(progress, 1, _Failure("the coroutine failed"))
+    call = "run(coro) on a coroutine that pauses once, then raises an error of its own"
+    try:
+        outcome = run_function(partial(run, coroutine))
+    finally:
+        _close(coroutine)
+    common_mistakes(outcome, call, expected_error=Exception)
+    if isinstance(outcome.error, _Failure):
+        return
+    caught = "returned " + repr(outcome.value) if outcome.error is None else "raised "
+    if outcome.error is not None:
+        caught += f"{type(outcome.error).__name__}: {outcome.error}"
+    raise Wrong(
+        "caught_too_much",
+        f"{call} {caught} instead of letting the coroutine's error through: a wide "
+        "`except` caught it as if the coroutine had finished. Catch only StopIteration "
+        "(`except StopIteration as stop:`); any other error is the coroutine's, and goes "
+        "on to whoever called run.",
     )
 
 
@@ -225,6 +298,23 @@ def _judge_run(
             f"{call} kept calling send() after the coroutine had finished. Stop at the "
             "first StopIteration and return its `.value`.",
         )
+    error = outcome.error
+    if isinstance(error, TypeError) and "not an iterator" in str(error):
+        raise Wrong(
+            "used_next",
+            f"{call} raised TypeError: {error}. A coroutine is not an iterator, so next() "
+            "cannot drive it; `coro.send(None)` does: it resumes the coroutine up to its "
+            "next pause.",
+            suggests="send(None)",
+        )
+    if isinstance(error, TypeError) and "non-None value" in str(error):
+        raise Wrong(
+            "sent_a_value",
+            f"{call} raised TypeError: {error}. A coroutine that has not started yet "
+            "cannot receive a value: there is no `await` waiting for it. Send None: "
+            "`coro.send(None)`.",
+            suggests="send(None)",
+        )
     common_mistakes(outcome, call)
     if progress.under_asyncio:
         raise Wrong(
@@ -236,7 +326,8 @@ def _judge_run(
         raise Wrong(
             "stopped_early",
             f"{call} returned after {progress.pauses} of {pauses} pauses: the coroutine had "
-            "not finished. Keep sending until it raises StopIteration.",
+            "not finished. Keep sending until it raises StopIteration, however many pauses "
+            "that takes: `while True:` around the send.",
         )
     if outcome.value != value:
         raise Wrong(
@@ -283,6 +374,11 @@ class FlakyService:
         self._failed_at: list[float] = []  # when each failed call raised
         self._ended_at = 0.0  # when the retry being checked returned or raised
 
+    def _gaps(self) -> list[float]:
+        """The pauses, in seconds, from each failure to the call after it."""
+        retries = zip(self._failed_at, self._called_at[1:], strict=False)  # a call per failure
+        return [later - failed for failed, later in retries]
+
     async def call(self) -> str:
         self.calls += 1
         self._called_at.append(time.monotonic())
@@ -299,14 +395,15 @@ RETRY_PAUSE = 0.1  # seconds to wait between attempts
 def check_retry(retry: Any) -> Result:
     """``retry(op, attempts)``: up to ``attempts`` awaits of ``op()``, 0.1 s apart."""
     expect_coroutine_function(retry)
-    _retry_recovers(retry)
+    recovered = _retry_recovers(retry)
     _retry_gives_up(retry)
     _retry_first_time(retry)
     _retry_other_errors(retry)
+    pauses = " and ".join(took(gap) for gap in recovered._gaps())
     return correct(
-        "retry returned the first success (after 0.2 s: two failures, 0.1 s apart), "
-        "after 3 failed attempts raised the last error, and let a bad request's "
-        "ValueError through at once, untried again."
+        f"retry returned the first success after {recovered.calls} calls (two failures, "
+        f"then pauses of {pauses}), after 3 failed attempts raised the last error, and "
+        "let a bad request's ValueError through at once, untried again."
     )
 
 
@@ -324,7 +421,8 @@ async def _noting_the_end(awaitable: Any, service: FlakyService) -> Any:
         service._ended_at = time.monotonic()
 
 
-def _retry_recovers(retry: Any) -> None:
+def _retry_recovers(retry: Any) -> FlakyService:
+    """The service fails twice, then answers: retry must return its answer."""
     service = FlakyService(failures=2)
     outcome, call = _run_retry(retry, service)
     if isinstance(outcome.error, ConnectionError):
@@ -337,6 +435,7 @@ def _retry_recovers(retry: Any) -> None:
     if outcome.value != "OK":
         raise Wrong("wrong_value", f"{call} returned {outcome.value!r}, not 'OK'.")
     _judge_pauses(service, call)
+    return service
 
 
 def _retry_gives_up(retry: Any) -> None:
@@ -423,8 +522,7 @@ def _judge_pauses(service: FlakyService, call: str) -> None:
     a missing one, and a wait after the last failure (a tenth of a second) stands out
     against the microseconds a correct answer takes to raise.
     """
-    retries = zip(service._failed_at, service._called_at[1:], strict=False)  # a call per failure
-    gaps = [later - failed for failed, later in retries]
+    gaps = service._gaps()
     if any(gap < RETRY_PAUSE - EARLY_ALLOWANCE for gap in gaps):
         raise Wrong(
             "no_wait",
