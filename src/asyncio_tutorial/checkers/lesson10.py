@@ -398,7 +398,7 @@ def check_backoff_test(test: Any) -> Result:
     ]
     for implementation, label, buggy in runs:
         call = f"{name}(retry) {label}"
-        outcome = run_function(partial(_on_a_fake_clock, test, implementation))
+        outcome = run_function(partial(_on_a_fake_clock, test, implementation), on_loop=True)
         if isinstance(outcome.error, TimeoutError):
             raise Wrong(
                 "hang",

@@ -80,6 +80,8 @@ class Outcome:
     """Seconds from calling the answer until it returned or raised."""
     time_limit: float = 0.0
     """The seconds it was given (the limit of the exercise being checked)."""
+    on_loop: bool = False
+    """It ran on an event loop (``run_coroutine``), not as plain code (``run_function``)."""
     timed_out: bool = False
     """The answer was still running when its time limit was up, and was stopped."""
     waiting_when_stopped: list[str] = field(default_factory=list)
@@ -114,7 +116,13 @@ class Outcome:
 
     @property
     def blocked(self) -> bool:
-        """Whether the answer blocked the event loop (see the module's description)."""
+        """Whether the answer blocked the event loop (see the module's description).
+
+        Plain code run without a loop (``run_function``) blocks nothing: a ``time.sleep``
+        there is its own business.
+        """
+        if not self.on_loop:
+            return False
         busy = (
             self.longest_stall >= BUSY_STALL and self.stall_cpu >= BUSY_SHARE * self.longest_stall
         )
@@ -134,14 +142,20 @@ class Outcome:
         return ", ".join(parts)
 
 
-def run_function(call: Callable[[], Any], time_limit: float | None = None) -> Outcome:
+def run_function(
+    call: Callable[[], Any], time_limit: float | None = None, *, on_loop: bool = False
+) -> Outcome:
     """Run ``call()`` (plain, synchronous code) on a worker thread under ``time_limit``.
+
+    ``on_loop``: ``call`` runs an event loop of its own (``asyncio.run``, a fake clock's
+    runner), so a ``time.sleep`` in it blocks a loop and counts as blocking.
 
     ``time_limit`` is, unless given, the limit of the exercise being checked.  An answer
     that raises ``NotImplementedError`` (the untouched stub) ends the check at once:
     :class:`~asyncio_tutorial.checkers.core.NotAttempted` is raised.
     """
     outcome = Outcome(time_limit=core.time_limit() if time_limit is None else time_limit)
+    outcome.on_loop = on_loop
     guard = _StopGuard()
 
     def timed_call() -> None:
@@ -173,6 +187,7 @@ def run_coroutine(
     :class:`~asyncio_tutorial.checkers.core.NotAttempted` is raised.
     """
     outcome = Outcome(time_limit=core.time_limit() if time_limit is None else time_limit)
+    outcome.on_loop = True
     guard = _StopGuard()
     loop = asyncio.new_event_loop()
     loop.set_debug(False)  # debug mode's own reports would land in the notebook
