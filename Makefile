@@ -85,7 +85,7 @@ pythons:
 
 flakes: venv
 	$(BIN)/python scripts/flakes.py -n $(RUNS) --workers $(WORKERS) --test-workers $(TEST_WORKERS) \
-		$(if $(LOAD),--load)
+		$(if $(LOAD),--load $(LOAD)) $(PATHS)
 
 bench: venv
 	$(BIN)/python scripts/bench_validation.py --workers $(WORKERS) --test-workers $(TEST_WORKERS) \

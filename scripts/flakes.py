@@ -9,9 +9,11 @@ of every run, and prints how often each cell failed, with the cell's first line:
 
     python scripts/flakes.py              # 10 runs
     python scripts/flakes.py -n 3 --load  # 3 runs with one core kept busy meanwhile
+    python scripts/flakes.py -n 3 --load 2 tests/checkers   # the checkers, both cores busy
 
-``--load`` starts a process that spins on one core for the whole session: a
-stand-in for a slow, shared CI runner.  The browser test is left out (it checks the
+``--load N`` starts N processes that each spin on a core for the whole session: a
+stand-in for a slow, shared CI runner (``--load 2`` on a 2-core machine: the checkers'
+verdicts must hold even then).  The browser test is left out (it checks the
 page, not timing); ``--with-browser`` keeps it, to see whether it disturbs the timing
 of the cells validated beside it.  Each run's full output is kept in a log folder,
 printed at the end, so the diff of a failed cell can be read.
@@ -65,8 +67,8 @@ def validation_commands(
     The tests get ``test_workers`` workers (``workers`` if not given), as ``make test``
     gives them ``TEST_WORKERS``.
     """
-    notebooks = [path for path in paths if path.rstrip("/") != "tests"]
-    tests = [path for path in paths if path.rstrip("/") == "tests"]
+    notebooks = [path for path in paths if not path.startswith("tests")]
+    tests = [path for path in paths if path.startswith("tests")]
     computing = [path for path in COMPUTING if path.split("/")[0] in notebooks]
     others = notebooks + [f"--ignore={path}" for path in computing]
     phases = [
@@ -148,16 +150,22 @@ def describe(test_id: str) -> str:
     return f"{test_id}  ({first[:50]})"
 
 
-def start_load() -> subprocess.Popen[bytes]:
-    """A process that keeps one core busy until it is stopped."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def start_load(cores: int) -> list[subprocess.Popen[bytes]]:
+    """Processes that keep ``cores`` cores busy until they are stopped."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--runs", type=int, default=10, help="how many runs (10)")
     parser.add_argument(
-        "--load", action="store_true", help="keep one core busy with a spinning process"
+        "--load",
+        nargs="?",
+        type=int,
+        const=1,
+        default=0,
+        metavar="CORES",
+        help="keep CORES cores (1 if not given) busy with spinning processes",
     )
     parser.add_argument(
         "--with-browser",
@@ -187,10 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         args.workers, args.paths, args.pytest_args.split(), args.with_browser, args.test_workers
     )
     log_dir = Path(tempfile.mkdtemp(prefix="flakes-"))
-    load = start_load() if args.load else None
+    load = start_load(args.load)
     print(f"{args.runs} runs of: {' && '.join(' '.join(c[1:]) for c in commands)}")
     if load:
-        print(f"load: one core kept busy by process {load.pid}")
+        pids = ", ".join(str(process.pid) for process in load)
+        print(f"load: {len(load)} core(s) kept busy by process(es) {pids}")
     runs: list[Run] = []
     try:
         for number in range(1, args.runs + 1):
@@ -201,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             for test_id, reason in run.failures.items():
                 print(f"        {test_id}: {reason[:100]}")
     finally:
-        if load:
-            load.terminate()
-            load.wait()
+        for process in load:
+            process.terminate()
+            process.wait()
 
     counts = collections.Counter(test_id for run in runs for test_id in run.failures)
     failed_runs = [run for run in runs if run.status != 0]
