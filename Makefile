@@ -9,6 +9,8 @@
 #   make update                   get the new version of the course, keeping your answers
 #   make browser | pythons | flakes | bench    see the README's instructor section
 #   make mutants | contamination    the checkers' own tests beyond make test (README)
+#   make latest                   make test with the newest release of every dependency
+#   make lock                     the same, then record those versions as the known-good ones
 #
 PYTHON ?= python3
 # Another interpreter gets an environment of its own, named after its exact release
@@ -27,16 +29,21 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
 .PHONY: lab test record exercises progress update browser pythons flakes bench mutants \
-	contamination venv clean
+	contamination latest lock venv clean
 
 LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
 
+# Every dependency is installed at the version requirements.lock.txt names for this Python:
+# the versions the course was validated with (lessons record their libraries' output, so
+# a new release of one can change what a lesson shows).  make latest tries the newest.
+LOCK ?= requirements.lock.txt
+
 venv: $(VENV)/.installed $(LAB_DEFAULTS)
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[test,browser]'
 	touch $@
 
 # JupyterLab defaults shipped with the course (no news feed, no update checks), put where
@@ -60,7 +67,7 @@ lab: venv
 # Then the tests, then the browser test, on its own too: Chromium and JupyterLab beside
 # the tests made some timing checks fail.
 PUBLISHED := .published
-PYTEST := $(CURDIR)/$(BIN)/python -m pytest
+PYTEST := ASYNCIO_TUTORIAL_LOCK=$(abspath $(LOCK)) $(CURDIR)/$(BIN)/python -m pytest
 COMPUTING := notebooks/07-concurrency-vs-parallelism.ipynb solutions/07-concurrency-vs-parallelism.ipynb
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 test: venv
@@ -101,6 +108,19 @@ mutants: venv
 # (make test does each wrong answer followed by one worked answer, in rotation).
 contamination: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m contamination -q tests/checkers
+
+# The newest release of every dependency, resolved for every supported Python into
+# .latest/requirements.lock.txt (the changes from the lock are printed), installed into an
+# environment of its own, and validated by make test: its failures are the notebook
+# outputs and tests a new release changed.  make lock keeps that resolution once it passes.
+LATEST_VENV := $(VENV)-latest
+latest: venv
+	$(BIN)/python scripts/latest.py .latest/requirements.lock.txt
+	$(MAKE) test VENV=$(LATEST_VENV) LOCK=.latest/requirements.lock.txt
+
+lock: latest
+	cp .latest/requirements.lock.txt $(LOCK)
+	@echo "$(LOCK) now holds the versions make latest validated: commit it."
 
 record: venv
 	$(BIN)/python -m asyncio_tutorial record $(NOTEBOOKS)
