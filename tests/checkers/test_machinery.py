@@ -476,6 +476,17 @@ def test_an_exception_is_reported_with_its_type_and_message() -> None:
     assert "ValueError: no such user" in result.message
 
 
+def test_an_error_without_text_or_ending_in_a_full_stop_reads_as_one_sentence() -> None:
+    async def silent() -> None:
+        raise TimeoutError
+
+    async def polite() -> None:
+        raise ValueError("no such user.")
+
+    assert wait_exercise.evaluate(silent).message == "wait() raised TimeoutError."
+    assert wait_exercise.evaluate(polite).message == "wait() raised ValueError: no such user."
+
+
 def test_asyncio_run_inside_a_coroutine_is_nested_run() -> None:
     async def wait() -> None:
         asyncio.run(sleeps_briefly())

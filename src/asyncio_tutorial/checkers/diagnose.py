@@ -184,9 +184,16 @@ def blocking(outcome: Outcome, call: str) -> Wrong:
     )
 
 
+def error_text(error: BaseException) -> str:
+    """``ValueError: bad input``, for a message: the type alone when the error says
+    nothing, and never a second full stop after one the error's own text ends with."""
+    said = str(error).strip().rstrip(".")
+    return f"{type(error).__name__}: {said}" if said else type(error).__name__
+
+
 def raised(error: BaseException, call: str) -> Wrong:
     """The answer raised an exception; recognise the ones with a classic cause."""
-    text = f"{type(error).__name__}: {error}"
+    text = error_text(error)
     if isinstance(error, (TypeError, AttributeError)) and "'coroutine'" in str(error):
         return Wrong(
             "forgot_await",
