@@ -52,7 +52,7 @@ def test_every_exercise_has_a_check_cell_and_hints(lesson: str) -> None:
     for number, exercise in enumerate(exercises, start=1):
         assert exercise.name == f"ex{number}"
         assert any(s.startswith(f"{exercise.name}.check({exercise.answer})") for s in sources)
-        assert 2 <= len(exercise.hints) <= 3
+        assert 2 <= len(exercise.hint_texts) <= 3
 
 
 @pytest.mark.parametrize("lesson", lessons_with_exercises())

@@ -541,10 +541,44 @@ def test_hints_come_one_at_a_time_then_point_to_the_solution(
     exercise = Exercise("Hinted", "f", check_waiter, ["first", "second"])
     bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
     exercise.hint()
-    assert capsys.readouterr().out == "Hint 1 of 2: first\n"
+    assert capsys.readouterr().out == "Hint 1 of 2: first\n(ex1.hint() gives the next one.)\n"
     exercise.hint()
     second = capsys.readouterr().out
     assert second.startswith("Hint 2 of 2: second\n")
     assert "ex1.solution()" in second
     exercise.hint()
     assert capsys.readouterr().out == second
+
+
+def test_earlier_hints_can_be_seen_again(capsys: pytest.CaptureFixture[str]) -> None:
+    exercise = Exercise("Hinted", "f", check_waiter, ["first", "second", "third"])
+    bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
+    exercise.hint()
+    exercise.hint()
+    capsys.readouterr()
+    exercise.hints()
+    both = capsys.readouterr().out
+    assert both.startswith("Hint 1 of 3: first\nHint 2 of 3: second\n")
+    assert "third" not in both
+    exercise.hint(1)
+    assert capsys.readouterr().out == "Hint 1 of 3: first\n"
+    exercise.hint(3)  # asking for a later one shows it, and counts as seen
+    assert capsys.readouterr().out.startswith("Hint 3 of 3: third\n(That was the last hint.")
+    exercise.hint(7)
+    assert "has hints 1 to 3" in capsys.readouterr().out
+
+
+def test_verdicts_and_hints_are_printed_in_lines_jupyterlab_does_not_break(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def long_winded(answer: Any) -> Result:
+        raise Wrong("wordy", "the answer " + "waited for an attribute and a worker " * 8)
+
+    exercise = Exercise("Wordy", "f", long_winded, ["a hint " * 30])
+    bind_exercises({"__name__": "lesson98", "ex1": exercise}, [exercise])
+    exercise.check(sleeps_briefly)
+    exercise.hint()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 3
+    assert all(len(line) <= core.WIDTH for line in lines)
+    assert not any(line.endswith(("attribut", "work")) for line in lines)

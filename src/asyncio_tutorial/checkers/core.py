@@ -163,7 +163,7 @@ class Exercise:
     checker:
         Runs an answer and returns its :class:`Result` (or raises :class:`Wrong`).
     hints:
-        Shown one per ``hint()`` call, gentlest first.
+        Shown one per ``hint()`` call, gentlest first (kept as :attr:`hint_texts`).
     time_limit:
         Seconds one run of the answer may take (see :data:`TIME_LIMIT`).
 
@@ -184,7 +184,7 @@ class Exercise:
         self.title = title
         self.answer = answer
         self.checker = checker
-        self.hints = list(hints)
+        self.hint_texts = list(hints)
         self.time_limit = time_limit
         self.hints_shown = 0
         self.last_result: Result | None = None
@@ -252,19 +252,45 @@ class Exercise:
 
     def check(self, answer: Any) -> None:
         """Run your answer and say whether it is right, and if not, what is wrong."""
-        print(self.evaluate(answer))
+        print(wrap(str(self.evaluate(answer))))
 
-    def hint(self) -> None:
-        """Print the next hint (call again for another)."""
-        if not self.hints:
+    def hint(self, number: int | None = None) -> None:
+        """Print the next hint; ``hint(2)`` prints hint 2 again (or for the first time).
+
+        ``hints()`` prints every hint shown so far, so none is lost once read.
+        """
+        if not self.hint_texts:
             print(f"No hints for this one. {self.name}.solution() shows the worked answer.")
             return
-        index = min(self.hints_shown, len(self.hints) - 1)
-        self.hints_shown = index + 1
-        text = f"Hint {index + 1} of {len(self.hints)}: {self.hints[index]}"
-        if index == len(self.hints) - 1:
+        if number is None:
+            index = min(self.hints_shown, len(self.hint_texts) - 1)
+        elif isinstance(number, int) and 1 <= number <= len(self.hint_texts):
+            index = number - 1
+        else:
+            print(
+                f"{self.name} has hints 1 to {len(self.hint_texts)}: {self.name}.hint(1) shows the "
+                f"first, {self.name}.hint() the next one, {self.name}.hints() all you have seen."
+            )
+            return
+        self.hints_shown = max(self.hints_shown, index + 1)
+        print(self._hint_text(index))
+
+    def hints(self) -> None:
+        """Print every hint shown so far, in order (the first one if none was)."""
+        if not self.hint_texts:
+            self.hint()
+            return
+        shown = max(self.hints_shown, 1)
+        self.hints_shown = shown
+        print("\n".join(self._hint_text(index) for index in range(shown)))
+
+    def _hint_text(self, index: int) -> str:
+        text = wrap(f"Hint {index + 1} of {len(self.hint_texts)}: {self.hint_texts[index]}")
+        if index == len(self.hint_texts) - 1:
             text += f"\n(That was the last hint. {self.name}.solution() shows the worked answer.)"
-        print(text)
+        elif index + 1 == self.hints_shown:
+            text += f"\n({self.name}.hint() gives the next one.)"
+        return text
 
     def solution(self) -> None:
         """Show the worked answer, read from the lesson's notebook in ``solutions/``."""
@@ -285,6 +311,40 @@ class Exercise:
             f"<{self.name}: {self.title}. Use {self.name}.check({self.answer}), "
             f"{self.name}.hint(), {self.name}.solution()>"
         )
+
+
+WIDTH = 88
+"""Verdicts and hints are printed in lines of at most this many characters: narrower than
+JupyterLab's output area at its default size, which would otherwise break a long line
+wherever it reaches the edge, in the middle of a word."""
+
+
+def wrap(text: str) -> str:
+    """``text`` in lines of at most :data:`WIDTH` characters, broken between words
+    (never inside a backticked piece of code shorter than a line)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        if len(paragraph) <= WIDTH or paragraph[:1].isspace():  # short, or laid out already
+            lines.append(paragraph)
+        else:
+            lines.extend(_wrap_paragraph(paragraph))
+    return "\n".join(lines)
+
+
+def _wrap_paragraph(paragraph: str) -> list[str]:
+    # Words, keeping `code spans` whole where they fit on a line.
+    pieces = re.findall(r"`[^`]*`\S*|\S+", paragraph)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and len(line) + 1 + len(piece) > WIDTH:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    if line:
+        lines.append(line)
+    return lines
 
 
 def _start_clean() -> None:
