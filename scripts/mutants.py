@@ -323,7 +323,7 @@ def mutants_of(exercise_id: str, answer: str, source: str) -> list[Mutant]:
         if mutated in originals:  # two edits giving the same program are one mutant
             continue
         originals.add(mutated)
-        original = " ".join(ast.unparse(node).split())[:70]
+        original = " ".join(ast.unparse(node).split())[:70].rstrip()
         count = seen[(operator, original)] = seen.get((operator, original), 0) + 1
         found.append(Mutant(exercise_id, answer, operator, original, count, mutated))
     return found

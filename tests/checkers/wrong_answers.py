@@ -14,9 +14,10 @@ already has (:attr:`Result.suggests`), that the kernel is still usable after it 
 garbage collection returns within a second, and no answer thread keeps running unless
 the message says it could not be stopped), and that the *next* check starts clean:
 right after it, in the same process, a worked answer of the same lesson is correct.
-Which worked answer rotates through the lesson's exercises, so each follows about ten
-different wrong answers; ``make contamination`` runs every worked answer after every
-wrong answer (:func:`contamination_test`).
+That last check follows every third wrong answer (it doubles a check's cost), and which
+worked answer rotates through the lesson's exercises, so each follows several different
+wrong answers; ``make contamination`` runs every worked answer right after every wrong
+answer (:func:`contamination_test`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from asyncio_tutorial.checkers.core import CORRECT, WRONG, Exercise
 
 WrongAnswers = Mapping[Exercise, Sequence[tuple[Any, str]]]
 MINIMUM = 10  # realistic wrong answers per exercise, at the least
+FOLLOW_EVERY = 3  # in make test, a worked answer is checked after every third wrong answer
 COLLECTION_LIMIT = 1.0  # seconds a full garbage collection may take after a check
 
 
@@ -84,20 +86,28 @@ def assert_wrong(exercise: Exercise, answer: Any, mistake: str) -> None:
 def wrong_answer_test(wrong: WrongAnswers, lesson: str) -> Callable[..., None]:
     """The test of a lesson's wrong answers (see the module's description)."""
     exercises = list(checkers(lesson).EXERCISES)
-    cases = []
-    for index, (exercise, answer, mistake) in enumerate(
+    listed = [
         (exercise, answer, mistake)
         for exercise, pairs in wrong.items()
         for answer, mistake in pairs
-    ):
-        after = exercises[index % len(exercises)]
+    ]
+    cases = []
+    for index, (exercise, answer, mistake) in enumerate(listed):
+        # Every FOLLOW_EVERY-th wrong answer is followed by a worked answer, the
+        # exercises in turn: each worked answer comes after a few different mistakes.
+        turn, rest = divmod(index, FOLLOW_EVERY)
+        after = exercises[turn % len(exercises)] if rest == 0 else None
         cases.append(
             pytest.param(exercise, answer, mistake, after, id=f"{exercise.name}-{label(answer)}")
         )
 
     @pytest.mark.parametrize(("exercise", "answer", "mistake", "after"), cases)
-    def test_wrong_answer(exercise: Exercise, answer: Any, mistake: str, after: Exercise) -> None:
+    def test_wrong_answer(
+        exercise: Exercise, answer: Any, mistake: str, after: Exercise | None
+    ) -> None:
         assert_wrong(exercise, answer, mistake)
+        if after is None:
+            return
         result = after.evaluate(worked(lesson)[after.answer])
         assert result.status == CORRECT, (
             f"{after.name}'s worked answer, checked right after this wrong answer: {result.message}"

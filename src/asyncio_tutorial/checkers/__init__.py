@@ -15,16 +15,21 @@ How the parts fit, from the bottom up:
 * :mod:`~asyncio_tutorial.checkers.scenario`: what a checker does besides calling the
   answer once (count overlapping operations, cancel it from outside, watch how it ends,
   what a server saw);
-* ``lessonNN``: one module per lesson: for each exercise, the helpers its workbook
-  imports, its scenario, its checker and its hints, read together, top to bottom.
+* :mod:`~asyncio_tutorial.checkers.held`: what the event loop's thread is doing, seen
+  from a worker thread (which blocking call holds the loop);
+* ``lessonNN``: a package per lesson, a module per exercise in it: the helpers its
+  workbook imports, its scenario, its checker and its hints, read together, top to
+  bottom; the package's ``__init__`` binds the exercises and re-exports what the
+  workbook imports.
 
 Adding an exercise to lesson NN (the README's "Contributing" section says more):
 
-1. In ``lessonNN.py``, write the checker: a function that takes the learner's answer,
-   runs it (``run_coroutine``, ``watch_answer``), raises ``Wrong(mistake, message)`` for
-   each mistake it recognises, and ends with ``return correct(message)`` stating what
-   was measured.  Then ``exN = Exercise(title, answer, checker, hints)`` and add it to
-   ``EXERCISES = bind_exercises(globals(), [ex1, ..., exN])``.
+1. In ``lessonNN/``, in the exercise's own module, write the checker: a function that
+   takes the learner's answer, runs it (``run_coroutine``, ``watch_answer``), raises
+   ``Wrong(mistake, message)`` for each mistake it recognises, and ends with
+   ``return correct(message)`` stating what was measured.  Then
+   ``exN = Exercise(title, answer, checker, hints)``, and in the package's
+   ``__init__.py`` add it to ``EXERCISES = bind_exercises(globals(), [ex1, ..., exN])``.
 2. In ``solutions/NN-topic.ipynb``: the answer between ``### BEGIN SOLUTION`` and
    ``### END SOLUTION`` inside its function, followed by the check cell
    ``exN.check(answer)``.

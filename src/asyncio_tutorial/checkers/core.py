@@ -363,8 +363,9 @@ def _start_clean() -> None:
 def bind_exercises(module: Mapping[str, Any], exercises: Sequence[Exercise]) -> list[Exercise]:
     """Number a lesson module's exercises and register them; return them in order.
 
-    Called at the end of ``lessonNN.py`` as ``EXERCISES = bind_exercises(globals(),
-    [ex1, ex2, ...])``: the lesson is the ``NN`` of the module's name, and each exercise
+    Called at the end of a lesson's ``lessonNN/__init__.py`` as
+    ``EXERCISES = bind_exercises(globals(), [ex1, ex2, ...])``: the lesson is the ``NN``
+    of the module's name, and each exercise
     is numbered by its place in the list, which must match the name it has in the
     module (``ex2`` second), so that what a message says and what the learner imported
     cannot disagree.

@@ -121,9 +121,9 @@ def common_mistakes(
     never gets here: the runner has ended the check as not attempted.)
     """
     error = outcome.error
-    if outcome.timed_out:
+    if outcome.timed_out and not (outcome.sleeps and outcome.on_loop):
         raise hang(outcome, call)
-    if outcome.blocked:
+    if outcome.blocked:  # a time.sleep on the loop is named as such, hang or not
         raise blocking(outcome, call)
     if outcome.returned_coroutines:
         coroutine = outcome.returned_coroutines[0]
@@ -194,13 +194,18 @@ def error_text(error: BaseException) -> str:
 def raised(error: BaseException, call: str) -> Wrong:
     """The answer raised an exception; recognise the ones with a classic cause."""
     text = error_text(error)
-    if isinstance(error, (TypeError, AttributeError)) and "'coroutine'" in str(error):
+    said = str(error)
+    if isinstance(error, (TypeError, AttributeError)) and (
+        "'coroutine'" in said or "coroutine object" in said
+    ):
         return Wrong(
             "forgot_await",
             f"{call} raised {text}. A coroutine object was used as if it were its result: "
             "put `await` in front of the call.",
         )
-    if isinstance(error, RuntimeError) and "running event loop" in str(error):
+    if isinstance(error, RuntimeError) and (
+        "running event loop" in said or "loop is already running" in said
+    ):
         return Wrong(
             "nested_run",
             f"{call} raised {text}. Inside `async def`, an event loop is already "

@@ -31,6 +31,7 @@ import ctypes
 import gc
 import inspect
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -265,13 +266,19 @@ def _asked_by_the_answer() -> bool:
     """Whether the first frame above the stdlib's (and the wrappers') is the answer's."""
     frame = sys._getframe(2)
     while frame is not None:
-        path = Path(frame.f_code.co_filename)
-        if not path.is_absolute():
-            return True  # "<string>": code made by exec, an answer's
-        if not path.is_relative_to(_STDLIB):
-            return not path.is_relative_to(_PACKAGE)
+        filename = frame.f_code.co_filename
+        if answers_code(filename):
+            return True
+        if not _in_stdlib(filename):
+            return False  # the course's own code (a checker's helper) or a library's
         frame = frame.f_back
     return False
+
+
+def _in_stdlib(filename: str) -> bool:
+    return filename.startswith("<frozen") or any(
+        Path(filename).is_relative_to(folder) for folder in _STDLIB
+    )
 
 
 def _stop_if_not_attempted(outcome: Outcome) -> None:
@@ -343,6 +350,9 @@ class _GarbageCollections:
 _collections = _GarbageCollections()
 
 
+_sleep = asyncio.sleep  # an answer that replaces asyncio.sleep must not fool the watchdog
+
+
 class _LoopWatch:
     """Checks in on the loop every few milliseconds and records the longest delay.
 
@@ -365,7 +375,7 @@ class _LoopWatch:
         while True:
             self.wall, self.cpu = time.perf_counter(), time.thread_time()
             self.collecting = _collections.seconds
-            await asyncio.sleep(WATCHDOG_INTERVAL)
+            await _sleep(WATCHDOG_INTERVAL)  # the real one, whatever an answer patched
             self.check_in()
 
     def check_in(self) -> None:
@@ -563,8 +573,33 @@ def coroutines_in(value: Any, depth: int) -> list[Any]:
 
 # --- Where a task waits ------------------------------------------------------------------
 
-_PACKAGE = Path(__file__).resolve().parents[1]  # asyncio_tutorial/: the course's own code
-_STDLIB = Path(contextlib.__file__).resolve().parent  # asyncio, contextlib, ...
+_STDLIB = {
+    Path(contextlib.__file__).resolve().parent,  # the standard library, where it is...
+    Path(contextlib.contextmanager.__code__.co_filename).parent,  # ...and as its code says
+}
+"""The standard library, named twice: an interpreter installed somewhere else than where
+it was built names its files, in its code objects, by the place it was built."""
+_LIBRARIES = {
+    *_STDLIB,
+    *(Path(sysconfig.get_paths()[name]).resolve() for name in ("purelib", "platlib")),
+    Path(__file__).resolve().parents[1],  # asyncio_tutorial/: the course's own code
+}
+"""Where code that is not the answer's lives."""
+
+
+def answers_code(filename: str) -> bool:
+    """Whether code from ``filename`` (a code object's ``co_filename``) is the answer's:
+    not the standard library's, an installed library's (aiohttp) or the course's.
+
+    Code made by ``exec`` (``"<string>"``, a notebook cell's) is the answer's; Python's
+    own frozen modules (``"<frozen runpy>"``) are not.
+    """
+    if filename.startswith("<frozen"):
+        return False
+    path = Path(filename)
+    if not path.is_absolute():
+        return True
+    return not any(path.is_relative_to(folder) for folder in _LIBRARIES)
 
 
 def _chain(task: asyncio.Task[Any]) -> list[Any]:
@@ -604,14 +639,9 @@ def waiting_in(name: str, tasks: set[asyncio.Task[Any]] | None = None) -> list[a
 
 
 def _is_learners(coro: Any) -> bool:
-    """Whether ``coro`` runs code of the answer's (not the course's, not the stdlib's)."""
+    """Whether ``coro`` runs code of the answer's (not the course's, not a library's)."""
     code = getattr(coro, "cr_code", None) or getattr(coro, "ag_code", None)
-    if code is None:
-        return False
-    path = Path(code.co_filename)
-    if not path.is_absolute():  # "<string>": code made by exec, an answer's
-        return True
-    return not (path.is_relative_to(_PACKAGE) or path.is_relative_to(_STDLIB))
+    return code is not None and answers_code(code.co_filename)
 
 
 def _coroutine_name(coro: Any) -> str:

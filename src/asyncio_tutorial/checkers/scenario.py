@@ -38,6 +38,7 @@ import concurrent.futures
 import contextlib
 import inspect
 import threading
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,20 +181,48 @@ def watch_answer(
 
     ``cancel`` takes :func:`watch`'s ``cancel_after``, ``cancel_again_after`` and
     ``give_up_after``.  ``note_end()`` runs once the task has ended, before the runner
-    cleans up after it (to record the state of the checker's fakes at that moment).  A
-    coroutine the answer returned unawaited is reported in the outcome, where
-    ``common_mistakes`` names it as a forgotten ``await``.
+    cleans up after it (to record the state of the checker's fakes at that moment), and
+    also when the time limit stops the scenario first.  A coroutine the answer returned
+    unawaited is reported in the outcome, where ``common_mistakes`` names it as a
+    forgotten ``await``.
     """
     ending = Ending()
+    noted = False
+
+    def note() -> None:
+        nonlocal noted
+        if note_end is not None and not noted:
+            noted = True
+            note_end()
 
     async def scenario() -> None:
-        await watch(start, ending, **cancel)
-        if note_end is not None:
-            note_end()
+        try:
+            await watch(start, ending, **cancel)
+        finally:
+            note()
+            _let_go(ending.error)
 
     outcome = run_coroutine(scenario)
     outcome.returned_coroutines.extend(ending.returned_coroutines)
     return outcome, ending
+
+
+def _let_go(error: BaseException | None) -> None:
+    """Let go of what ``error`` keeps alive: the frames of its traceback (the answer's
+    variables, a coroutine made and never awaited among them) and the coroutine an
+    ``AttributeError`` keeps as ``obj`` (one used as if it were its result), so that
+    "never awaited" is warned now, during the check, not in the learner's next cell."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        kept = getattr(error, "obj", None)
+        if inspect.iscoroutine(kept):
+            kept.close()
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                _let_go(inner)
+        error = error.__context__
 
 
 # --- Threads and the event loop (lesson 04 on) ------------------------------------------
