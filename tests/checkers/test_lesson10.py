@@ -1,10 +1,11 @@
-"""Lesson 10's checkers: the worked answer passes, the stub is not attempted, and each
-realistic wrong answer gets its own message.
+"""Lesson 10's checkers: the worked answers pass, right answers written other ways pass
+too, and each realistic wrong answer gets its own mistake.
 
 That every worked answer passes and every stub is "not attempted" is tested for all
 lessons at once, from the notebooks themselves, in ``tests/checkers/test_answers.py``.
 Exercises 2 and 3 grade a *test* written by the learner: the wrong answers below are
-tests that miss the bug, fail on correct code, sleep for real or never await.
+tests that miss the bug, fail on correct code, assert nothing or swallow their own
+assertion, patch asyncio.sleep, sleep for real or never await.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import asyncio
 import inspect
 import itertools
 import time
+import unittest.mock
 from time import perf_counter
 from typing import Any
 
 import looptime
 import pytest
+from exercise_tools import worked
+from wrong_answers import contamination_test, wrong_answer_test
 
+from asyncio_tutorial import versions
 from asyncio_tutorial.checkers.core import CORRECT
 from asyncio_tutorial.checkers.lesson10 import (
     Booking,
@@ -29,9 +34,7 @@ from asyncio_tutorial.checkers.lesson10 import (
     retry,
 )
 
-
-def ids(value: Any) -> str:
-    return getattr(value, "__name__", str(value))
+LESSON = "10-debugging-and-testing"
 
 
 async def book_twice_at_once(cls: type[Booking]) -> list[bool]:
@@ -131,23 +134,51 @@ def sleeps_to_let_them_settle() -> dict[str, str]:
     return {task.get_name(): innermost(task) for task in others()}
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (outermost_only, "outermost_only"),
-        (includes_itself, "included_current_task"),
-        (follows_past_the_coroutines, "followed_past_the_coroutines"),
-        (one_level_in, "stopped_one_level_in"),
-        (plain_names, "names_not_qualified"),
-        (tasks_as_keys, "keys_not_names"),
-        (a_list, "wrong_type"),
-        (async_where_waiting, "not_plain"),
-        (sleeps_to_let_them_settle, "blocking"),
-    ],
-    ids=ids,
-)
-def test_where_waiting_mistakes(answer: Any, mistake: str) -> None:
-    assert ex1.evaluate(answer).mistake == mistake
+def uses_get_stack() -> dict[str, str]:
+    return {task.get_name(): task.get_stack()[-1].f_code.co_qualname for task in others()}
+
+
+def coroutine_names_as_keys() -> dict[str, str]:
+    return {task.get_coro().__qualname__: innermost(task) for task in others()}  # type: ignore[union-attr]
+
+
+def coroutines_as_values() -> dict[str, Any]:
+    found = {}
+    for task in others():
+        coro: Any = task.get_coro()
+        while inspect.iscoroutine(coro.cr_await):
+            coro = coro.cr_await
+        found[task.get_name()] = coro
+    return found
+
+
+def prints_instead_of_returning() -> None:
+    for task in others():
+        print(task.get_name(), innermost(task))
+
+
+def skips_tasks_awaiting_futures() -> dict[str, str]:
+    found = {}
+    for task in others():
+        coro: Any = task.get_coro()
+        if not inspect.iscoroutine(coro.cr_await):
+            continue  # "this one is not waiting in anything"
+        while inspect.iscoroutine(coro.cr_await):
+            coro = coro.cr_await
+        found[task.get_name()] = coro.__qualname__
+    return found
+
+
+def invents_a_task() -> dict[str, str]:
+    found = {task.get_name(): innermost(task) for task in others()}
+    return {**found, "Task-999": "sleep"}
+
+
+def with_the_call_graph() -> dict[str, str]:
+    return {
+        task.get_name(): asyncio.capture_call_graph(task).call_stack[0].frame.f_code.co_qualname
+        for task in others()
+    }
 
 
 def test_outermost_only_is_told_that_print_stack_shows_one_frame() -> None:
@@ -155,12 +186,52 @@ def test_outermost_only_is_told_that_print_stack_shows_one_frame() -> None:
     assert "print_stack()" in message and "cr_await" in message
 
 
-def test_where_waiting_may_list_the_checkers_own_helper_tasks() -> None:
-    def with_extras() -> dict[str, str]:
-        found = {task.get_name(): innermost(task) for task in others()}
-        return {**found, "Task-999": "sleep"}
+def test_where_waiting_sees_only_the_stuck_programs_tasks() -> None:
+    seen: list[dict[str, str]] = []
 
-    assert ex1.evaluate(with_extras).status == CORRECT
+    def where_waiting() -> dict[str, str]:
+        found = {task.get_name(): innermost(task) for task in others()}
+        seen.append(found)
+        return found
+
+    assert ex1.evaluate(where_waiting).status == CORRECT
+    assert set(seen[0]) == {"worker-1", "worker-2", "heartbeat", "notifier", "supervisor"}
+
+
+def test_a_message_shows_no_task_of_the_checkers() -> None:
+    message = ex1.evaluate(a_list).message
+    assert "Task-" not in message and message.count("'") == 10, message
+
+
+def test_where_waiting_with_the_call_graph_needs_python_3_14() -> None:
+    result = ex1.evaluate(with_the_call_graph)
+    if versions.has("asyncio call graph"):
+        assert result.status == CORRECT, result.message
+    else:
+        assert result.mistake == "call_graph_needs_3_14", result.message
+        assert "needs Python 3.14 or newer" in result.message
+
+
+def test_where_waiting_without_inspect_is_right_too() -> None:
+    def where_waiting() -> dict[str, str]:
+        me = asyncio.current_task()
+        found = {}
+        for task in asyncio.all_tasks():
+            if task is me:
+                continue
+            coro: Any = task.get_coro()
+            while hasattr(coro.cr_await, "cr_await"):  # only coroutines have one
+                coro = coro.cr_await
+            found[task.get_name()] = coro.__qualname__
+        return found
+
+    result = ex1.evaluate(where_waiting)
+    assert result.status == CORRECT, result.message
+
+
+def test_correct_where_waiting_states_what_it_found() -> None:
+    message = ex1.evaluate(worked(LESSON)["where_waiting"]).message
+    assert "found the 5 other tasks" in message and "in Queue.get" in message, message
 
 
 # --- exercise 2: a test that catches the double booking ----------------------------------
@@ -227,23 +298,95 @@ def not_a_coroutine_function(Booking: Any) -> None:  # noqa: N803
     assert booking.owner("12A") is None
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (sequential, "passes_against_buggy"),
-        (sleeps_between_the_two, "timing_dependent"),
-        (expects_bookings_in_parallel, "fails_against_correct"),
-        (expects_both_to_succeed, "fails_against_correct"),
-        (blocks_with_time_sleep, "blocking"),
-        (sleeps_for_real, "slow_test"),
-        (never_awaits_book, "forgot_await"),
-        (never_awaits_gather, "forgot_await"),
-        (not_a_coroutine_function, "not_async"),
-    ],
-    ids=ids,
-)
-def test_booking_test_mistakes(answer: Any, mistake: str) -> None:
-    assert ex2.evaluate(answer).mistake == mistake
+async def asserts_nothing_about_the_bookings(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    print("results:", results)
+
+
+async def swallows_its_assertion(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    try:
+        assert sorted(results) == [False, True]
+    except AssertionError:
+        print("double booking!", results)
+
+
+async def swallows_everything(Booking: Any) -> None:  # noqa: N803
+    try:
+        booking = Booking(["12A"])
+        results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+        assert sorted(results) == [False, True]
+    except Exception as error:
+        print("the test failed:", repr(error))
+
+
+async def patches_sleep_with_a_mock(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    with unittest.mock.patch("asyncio.sleep"):  # "no need to wait for the payment"
+        results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    assert sorted(results) == [False, True]
+
+
+async def no_wait(seconds: float) -> None:
+    pass
+
+
+async def patches_sleep_for_good(Booking: Any) -> None:  # noqa: N803
+    asyncio.sleep = no_wait  # "make the payment instant": and never put back
+    booking = Booking(["12A"])
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    assert sorted(results) == [False, True]
+
+
+async def asserts_someone_got_it(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    assert True in results
+    assert booking.owner("12A") is not None
+
+
+async def two_booking_objects(Booking: Any) -> None:  # noqa: N803
+    for_ada, for_bob = Booking(["12A"]), Booking(["12A"])
+    results = await asyncio.gather(for_ada.book("12A", "Ada"), for_bob.book("12A", "Bob"))
+    assert sorted(results) == [False, True]
+
+
+async def different_seats(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A", "12B"])
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12B", "Bob"))
+    assert results == [True, True]
+
+
+async def tasks_awaited_one_by_one(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    first = await asyncio.create_task(booking.book("12A", "Ada"))
+    second = await asyncio.create_task(booking.book("12A", "Bob"))
+    assert sorted([first, second]) == [False, True]
+
+
+async def uses_the_imported_booking(cls: Any) -> None:
+    booking = Booking(["12A"])  # the global one, not the class handed in
+    results = await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+    assert sorted(results) == [False, True]
+
+
+async def awaits_one_booking_twice(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+    attempt = booking.book("12A", "Ada")
+    first = await attempt
+    second = await attempt  # "the same booking again"
+    assert [first, second] == [True, False]
+
+
+async def runs_its_own_loop(Booking: Any) -> None:  # noqa: N803
+    booking = Booking(["12A"])
+
+    async def both() -> list[bool]:
+        return await asyncio.gather(booking.book("12A", "Ada"), booking.book("12A", "Bob"))
+
+    assert sorted(asyncio.run(both())) == [False, True]
 
 
 def test_a_test_failing_on_correct_code_is_shown_the_failing_line() -> None:
@@ -255,13 +398,48 @@ def test_a_test_that_never_awaits_is_told_why_it_always_passes() -> None:
     assert "always true" in ex2.evaluate(never_awaits_book).message
 
 
+def test_a_test_that_patches_sleep_for_good_leaves_asyncio_sleep_as_it_was() -> None:
+    real = asyncio.sleep
+    assert ex2.evaluate(patches_sleep_for_good).mistake == "patched_sleep"
+    assert asyncio.sleep is real
+
+
+def test_a_test_with_a_task_group_is_right_too() -> None:
+    async def test_seat_is_booked_once(Booking: Any) -> None:  # noqa: N803
+        booking = Booking(["12A"])
+        async with asyncio.TaskGroup() as group:
+            ada = group.create_task(booking.book("12A", "Ada"))
+            bob = group.create_task(booking.book("12A", "Bob"))
+        assert sorted([ada.result(), bob.result()]) == [False, True]
+
+    result = ex2.evaluate(test_seat_is_booked_once)
+    assert result.status == CORRECT, result.message
+
+
+def test_a_test_with_three_bookings_and_wait_is_right_too() -> None:
+    async def test_seat_is_booked_once(Booking: Any) -> None:  # noqa: N803
+        booking = Booking(["12A"])
+        tasks = [asyncio.create_task(booking.book("12A", who)) for who in ("Ada", "Bob", "Cy")]
+        done, _ = await asyncio.wait(tasks)
+        assert sum(task.result() for task in done) == 1
+
+    result = ex2.evaluate(test_seat_is_booked_once)
+    assert result.status == CORRECT, result.message
+
+
+def test_correct_booking_test_states_what_each_booking_got() -> None:
+    message = ex2.evaluate(worked(LESSON)["test_seat_is_booked_once"]).message
+    assert "booked seat 12A twice at once" in message, message
+    assert "gave it to one of them" in message and "sold it twice" in message, message
+
+
 # --- exercise 3: exact backoff on a fake clock ------------------------------------------
 
 
-def make_flaky(clock: Any, calls: list[float]) -> Any:
+def make_flaky(clock: Any, calls: list[float], failures: int = 3) -> Any:
     async def flaky() -> str:
         calls.append(clock())
-        if len(calls) < 4:
+        if len(calls) <= failures:
             raise ConnectionError("try again")
         return "ok"
 
@@ -326,22 +504,79 @@ async def exact_on_the_loop_clock_with_rounding(retry: Any) -> None:
     assert [round(gap) for gap in gaps(calls)] == [1, 2, 4]
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (measures_with_monotonic, "wall_clock"),
-        (measures_with_imported_perf_counter, "wall_clock"),
-        (checks_only_the_result, "passes_against_buggy"),
-        (expects_a_fourth_wait, "fails_against_correct"),
-        (blocks_with_time_sleep_too, "blocking"),
-        (waits_for_nothing, "hang"),
-        (never_awaits_retry, "forgot_await"),
-        (plain_test_backoff, "not_async"),
-    ],
-    ids=ids,
-)
-def test_backoff_test_mistakes(answer: Any, mistake: str) -> None:
-    assert ex3.evaluate(answer).mistake == mistake
+async def runs_without_asserting(retry: Any) -> None:
+    calls: list[float] = []
+    result = await retry(make_flaky(asyncio.get_running_loop().time, calls))
+    print(result, gaps(calls))
+
+
+async def swallows_its_assertion_on_the_gaps(retry: Any) -> None:
+    calls: list[float] = []
+    await retry(make_flaky(asyncio.get_running_loop().time, calls))
+    try:
+        assert gaps(calls) == [1.0, 2.0, 4.0]
+    except AssertionError:
+        print("unexpected waits:", gaps(calls))
+
+
+async def patches_sleep_to_record_the_waits(retry: Any) -> None:
+    calls: list[float] = []
+    with unittest.mock.patch("asyncio.sleep") as sleep:
+        assert await retry(make_flaky(asyncio.get_running_loop().time, calls)) == "ok"
+    assert [call.args[0] for call in sleep.await_args_list] == [1.0, 2.0, 4.0]
+
+
+async def times_out_too_soon(retry: Any) -> None:
+    calls: list[float] = []
+    async with asyncio.timeout(5):  # "no test should wait long"
+        assert await retry(make_flaky(asyncio.get_running_loop().time, calls)) == "ok"
+    assert gaps(calls) == [1.0, 2.0, 4.0]
+
+
+async def reuses_one_coroutine(retry: Any) -> None:
+    calls: list[float] = []
+    attempt = make_flaky(asyncio.get_running_loop().time, calls)()
+    assert await retry(lambda: attempt) == "ok"  # the same coroutine, each attempt
+    assert gaps(calls) == [1.0, 2.0, 4.0]
+
+
+async def checks_only_the_total(retry: Any) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await retry(make_flaky(loop.time, [])) == "ok"
+    assert loop.time() - started == 7.0
+
+
+async def uses_the_imported_retry(implementation: Any) -> None:
+    calls: list[float] = []
+    assert await retry(make_flaky(asyncio.get_running_loop().time, calls)) == "ok"
+    assert gaps(calls) == [1.0, 2.0, 4.0]
+
+
+async def fails_only_once(retry: Any) -> None:
+    calls: list[float] = []
+    assert await retry(make_flaky(asyncio.get_running_loop().time, calls, failures=1)) == "ok"
+    assert gaps(calls) == [1.0]
+
+
+async def flaky_takes_time_too(retry: Any) -> None:
+    loop = asyncio.get_running_loop()
+    calls: list[float] = []
+
+    async def flaky() -> str:
+        calls.append(loop.time())
+        await asyncio.sleep(0.1)  # "a network call takes time"
+        if len(calls) < 4:
+            raise ConnectionError("try again")
+        return "ok"
+
+    assert await retry(flaky) == "ok"
+    assert gaps(calls) == [1.0, 2.0, 4.0]
+
+
+async def runs_retry_in_its_own_loop(retry: Any) -> None:
+    calls: list[float] = []
+    assert asyncio.run(retry(make_flaky(time.monotonic, calls))) == "ok"
 
 
 def test_a_test_on_the_loop_clock_may_round_the_exact_gaps() -> None:
@@ -352,3 +587,123 @@ def test_a_hanging_test_is_stopped_at_once_on_the_fake_clock() -> None:
     started = perf_counter()
     assert ex3.evaluate(waits_for_nothing).mistake == "hang"
     assert perf_counter() - started < 1.0
+
+
+def test_a_tests_own_timeout_is_not_taken_for_the_checkers_limit() -> None:
+    async def test_backoff(retry: Any) -> None:
+        calls: list[float] = []
+        async with asyncio.timeout(10):
+            assert await retry(make_flaky(asyncio.get_running_loop().time, calls)) == "ok"
+        assert gaps(calls) == [1.0, 2.0, 4.0]
+
+    result = ex3.evaluate(test_backoff)
+    assert result.status == CORRECT, result.message
+    message = ex3.evaluate(times_out_too_soon).message
+    assert "own timeout ran out after 5 s of the loop's clock" in message, message
+
+
+def test_a_test_awaiting_one_coroutine_twice_is_told_so() -> None:
+    result = ex3.evaluate(reuses_one_coroutine)
+    assert result.mistake == "reused_coroutine" and "runs once" in result.message
+
+
+def test_a_test_of_the_absolute_times_as_in_the_lesson_is_right_too() -> None:
+    class Flaky:
+        def __init__(self, failures: int) -> None:
+            self.failures = failures
+            self.called_at: list[float] = []
+
+        async def __call__(self) -> str:
+            self.called_at.append(asyncio.get_running_loop().time())
+            if len(self.called_at) <= self.failures:
+                raise ConnectionError("try again")
+            return "ok"
+
+    async def test_backoff(retry: Any) -> None:
+        flaky = Flaky(failures=3)
+        assert await retry(flaky) == "ok"
+        assert flaky.called_at == [0, 1, 3, 7]
+
+    result = ex3.evaluate(test_backoff)
+    assert result.status == CORRECT, result.message
+
+
+def test_correct_backoff_test_states_the_times_it_saw() -> None:
+    message = ex3.evaluate(worked(LESSON)["test_backoff"]).message
+    assert "4 calls came at 0, 1, 3 and 7 s of the loop's clock" in message, message
+
+
+# --- every wrong answer, with the mistake it must get ------------------------------------
+
+WRONG_ANSWERS = {
+    ex1: [
+        (outermost_only, "outermost_only"),
+        (includes_itself, "included_current_task"),
+        (follows_past_the_coroutines, "followed_past_the_coroutines"),
+        (one_level_in, "stopped_one_level_in"),
+        (plain_names, "names_not_qualified"),
+        (tasks_as_keys, "keys_not_names"),
+        (a_list, "wrong_type"),
+        (async_where_waiting, "not_plain"),
+        (sleeps_to_let_them_settle, "blocking"),
+        (uses_get_stack, "outermost_only"),
+        (coroutine_names_as_keys, "keys_not_names"),
+        (coroutines_as_values, "values_not_names"),
+        (prints_instead_of_returning, "wrong_type"),
+        (skips_tasks_awaiting_futures, "missed_tasks"),
+        (invents_a_task, "wrong_value"),
+    ],
+    ex2: [
+        (sequential, "passes_against_buggy"),
+        (sleeps_between_the_two, "timing_dependent"),
+        (expects_bookings_in_parallel, "fails_against_correct"),
+        (expects_both_to_succeed, "fails_against_correct"),
+        (blocks_with_time_sleep, "blocking"),
+        (sleeps_for_real, "slow_test"),
+        (never_awaits_book, "forgot_await"),
+        (never_awaits_gather, "forgot_await"),
+        (not_a_coroutine_function, "not_async"),
+        (asserts_nothing_about_the_bookings, "asserts_nothing"),
+        (swallows_its_assertion, "swallowed_assertion"),
+        (swallows_everything, "swallowed_assertion"),
+        (patches_sleep_with_a_mock, "patched_sleep"),
+        (patches_sleep_for_good, "patched_sleep"),
+        (asserts_someone_got_it, "weak_assertion"),
+        (two_booking_objects, "separate_instances"),
+        (different_seats, "different_seats"),
+        (tasks_awaited_one_by_one, "passes_against_buggy"),
+        (uses_the_imported_booking, "ignored_the_parameter"),
+        (awaits_one_booking_twice, "reused_coroutine"),
+        (runs_its_own_loop, "nested_run"),
+    ],
+    ex3: [
+        (measures_with_monotonic, "wall_clock"),
+        (measures_with_imported_perf_counter, "wall_clock"),
+        (checks_only_the_result, "passes_against_buggy"),
+        (expects_a_fourth_wait, "fails_against_correct"),
+        (blocks_with_time_sleep_too, "blocking"),
+        (waits_for_nothing, "hang"),
+        (never_awaits_retry, "forgot_await"),
+        (plain_test_backoff, "not_async"),
+        (runs_without_asserting, "asserts_nothing"),
+        (swallows_its_assertion_on_the_gaps, "swallowed_assertion"),
+        (patches_sleep_to_record_the_waits, "patched_sleep"),
+        (times_out_too_soon, "timeout_too_short"),
+        (reuses_one_coroutine, "reused_coroutine"),
+        (checks_only_the_total, "passes_against_buggy"),
+        (uses_the_imported_retry, "ignored_the_parameter"),
+        (fails_only_once, "too_few_failures"),
+        (flaky_takes_time_too, "fails_against_correct"),
+        (runs_retry_in_its_own_loop, "nested_run"),
+    ],
+}
+test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
+test_every_worked_answer_after_each = contamination_test(WRONG_ANSWERS, LESSON)
+
+
+@pytest.fixture(autouse=True)
+def asyncio_sleep_left_alone() -> Any:
+    """No check may leave asyncio.sleep replaced, whatever the test it ran did."""
+    real = asyncio.sleep
+    yield
+    assert asyncio.sleep is real
