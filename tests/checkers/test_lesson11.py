@@ -3,20 +3,28 @@
 That every worked answer passes and every stub is "not attempted" is tested for all
 lessons at once, from the notebooks themselves, in ``tests/checkers/test_answers.py``; the
 worked answers are loaded from the solutions notebook here too, to build the wrong
-answers from them.
+answers from them.  ``WRONG_ANSWERS`` at the end lists every wrong answer with the
+mistake it must get (``wrong_answers.py`` tests them); the tests in between check what
+the messages say, right answers written another way, and the defects fixed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import subprocess
+import sys
+import textwrap
+import time
 import urllib.request
 from typing import Any
 
 import aiohttp
 import pytest
-from exercise_tools import worked
+from exercise_tools import ROOT, worked
+from wrong_answers import collect_within, contamination_test, wrong_answer_test
 
+from asyncio_tutorial.checkers.core import CORRECT
 from asyncio_tutorial.checkers.lesson11 import (
     TIMEOUT,
     TRIES,
@@ -34,9 +42,6 @@ LESSON = "11-capstone"
 WORKED = worked(LESSON)  # loaded here, not inside an answer the checker times
 
 
-# The worked answers pass: tests/checkers/test_answers.py, for every lesson.
-
-
 # --- exercise 1: fetch_with_retries ---------------------------------------------------------
 
 
@@ -45,7 +50,8 @@ async def no_timeout(session: aiohttp.ClientSession, url: str) -> tuple[int, str
         status, text = await fetch_once(session, url)
         if status < 500:
             return status, text
-        await asyncio.sleep(0.1 * 2 ** (attempt - 1) * (1 + random.random()))
+        if attempt < TRIES:
+            await asyncio.sleep(0.1 * 2 ** (attempt - 1) * (1 + random.random()))
     raise Failed(f"HTTP {status}")
 
 
@@ -64,8 +70,20 @@ async def retries_forever(session: aiohttp.ClientSession, url: str) -> tuple[int
         await asyncio.sleep(backoff + random.uniform(0, backoff))
 
 
+async def _late(seconds: float) -> None:
+    """What a busy machine adds: lateness, not a pause the answer asked for."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    loop.call_later(seconds, future.set_result, None)
+    await future
+
+
 def _policy(
-    wait: Any, retry_if: Any = lambda status: status >= 500, late: Any = lambda url: 0
+    name: str,
+    wait: Any,
+    retry_if: Any = lambda status: status >= 500,
+    late: Any = lambda url: 0,
+    tries: int = TRIES,
 ) -> Any:
     """A fetch_with_retries that waits ``wait(attempt)`` and retries when ``retry_if``.
 
@@ -73,7 +91,7 @@ def _policy(
     """
 
     async def fetch_with_retries(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
-        for attempt in range(1, TRIES + 1):
+        for attempt in range(1, tries + 1):
             try:
                 async with asyncio.timeout(TIMEOUT):
                     status, text = await fetch_once(session, url)
@@ -83,12 +101,13 @@ def _policy(
                 if not retry_if(status):
                     return status, text
                 cause = f"HTTP {status}"
-            if attempt < TRIES:
+            if attempt < tries:
                 await asyncio.sleep(wait(attempt))
                 if late(url):
-                    await asyncio.sleep(late(url))
+                    await _late(late(url))
         raise Failed(cause)
 
+    fetch_with_retries.__name__ = fetch_with_retries.__qualname__ = name
     return fetch_with_retries
 
 
@@ -97,10 +116,19 @@ def _jittered(attempt: int) -> float:
     return backoff + random.uniform(0, backoff)
 
 
-no_backoff = _policy(lambda attempt: 0)
-constant_wait = _policy(lambda attempt: 0.1 + random.uniform(0, 0.1))
-no_jitter = _policy(lambda attempt: 0.1 * 2 ** (attempt - 1))
-retries_a_404 = _policy(_jittered, retry_if=lambda status: status >= 400)
+no_backoff = _policy("no_backoff", lambda attempt: 0)
+constant_wait = _policy("constant_wait", lambda attempt: 0.1 + random.uniform(0, 0.1))
+no_jitter = _policy("no_jitter", lambda attempt: 0.1 * 2 ** (attempt - 1))
+retries_a_404 = _policy("retries_a_404", _jittered, retry_if=lambda status: status >= 400)
+retries_a_403 = _policy(
+    "retries_a_403", _jittered, retry_if=lambda status: status not in (200, 404)
+)
+linear_backoff = _policy(
+    "linear_backoff", lambda attempt: 0.1 * attempt + random.uniform(0, 0.1 * attempt)
+)
+full_jitter = _policy("full_jitter", lambda attempt: random.uniform(0, 0.1 * 2 ** (attempt - 1)))
+triples = _policy("triples", lambda attempt: 0.1 * 3 ** (attempt - 1) * (1 + random.random()))
+one_try_more = _policy("one_try_more", _jittered, tries=TRIES + 1)
 
 
 async def bare_except(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
@@ -113,6 +141,22 @@ async def bare_except(session: aiohttp.ClientSession, url: str) -> tuple[int, st
             cause = f"HTTP {status}"
         except:  # noqa: E722 - the mistake under test
             cause = "timeout"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def catches_cancelled_error_too(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except (TimeoutError, asyncio.CancelledError):  # "both mean it took too long"
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
         if attempt < TRIES:
             await asyncio.sleep(_jittered(attempt))
     raise Failed(cause)
@@ -142,7 +186,7 @@ async def one_timeout_for_all_tries(session: aiohttp.ClientSession, url: str) ->
     raise Failed(f"HTTP {status}")
 
 
-async def two_tries(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+async def too_few_tries(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     for attempt in range(1, TRIES):
         try:
             async with asyncio.timeout(TIMEOUT):
@@ -157,35 +201,162 @@ async def two_tries(session: aiohttp.ClientSession, url: str) -> tuple[int, str]
     raise Failed(cause)
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (no_timeout, "no_timeout"),
-        (retries_forever, "retries_forever"),
-        (no_backoff, "no_backoff"),
-        (constant_wait, "backoff_not_growing"),
-        (no_jitter, "no_jitter"),
-        (retries_a_404, "retried_4xx"),
-        (bare_except, "swallowed_cancellation"),
-        (returns_the_last_answer, "no_failed"),
-        (one_timeout_for_all_tries, "timeout_escaped"),
-        (two_tries, "too_few_tries"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_fetch_with_retries_mistakes(answer: Any, mistake: str) -> None:
-    result = ex1.evaluate(answer)
-    assert result.mistake == mistake, result.message
+async def retries_every_exception(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except Exception:  # "anything that goes wrong is worth another try"
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def retries_every_client_error(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    # As the lesson's crawler does (lost connections), but InvalidURL is a ClientError too.
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        except aiohttp.ClientError as error:
+            cause = type(error).__name__
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def pauses_after_the_last_try(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def time_sleep_backoff(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            time.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def sleep_never_awaited(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            asyncio.sleep(_jittered(attempt))  # noqa: RUF006 - the mistake under test
+    raise Failed(cause)
+
+
+async def cause_from_the_last_status(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    status = 0
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+            if status < 500:
+                return status, text
+        except TimeoutError:
+            pass
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(f"HTTP {status}" if status else "timeout")
+
+
+async def own_session_never_closed(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    mine = aiohttp.ClientSession()  # "a fresh session for every page"
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(mine, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def forgot_await_fetch_once(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = fetch_once(session, url)  # type: ignore[misc]
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
+
+
+async def gives_up_without_cancelling(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        request = asyncio.ensure_future(fetch_once(session, url))
+        done, _ = await asyncio.wait([request], timeout=TIMEOUT)
+        if not done:
+            cause = "timeout"  # and the request goes on, unwatched
+        else:
+            status, text = request.result()
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            await asyncio.sleep(_jittered(attempt))
+    raise Failed(cause)
 
 
 def test_a_policy_without_jitter_is_told_about_clients_coming_back_together() -> None:
-    message = ex1.evaluate(no_jitter).message
-    assert "at the same moments" in message and "random.uniform" in message
+    result = ex1.evaluate(no_jitter)
+    assert "at the same moments" in result.message and "random.uniform" in result.message
 
 
-# Retries 0.1 s then 0.2 s after a 503, which arrive up to 35 ms apart, page by page.
+# Retries 0.1, 0.2 then 0.4 s after a 503, which arrive up to 35 ms apart, page by page.
 no_jitter_on_a_busy_machine = _policy(
-    lambda attempt: 0.1 * 2 ** (attempt - 1), late=lambda url: 0.005 * (sum(map(ord, url)) % 8)
+    "no_jitter_on_a_busy_machine",
+    lambda attempt: 0.1 * 2 ** (attempt - 1),
+    late=lambda url: 0.005 * (sum(map(ord, url)) % 8),
 )
 
 
@@ -194,6 +365,71 @@ def test_a_policy_without_jitter_is_told_so_when_a_busy_machine_spreads_its_retr
     # under a full validation (and called it right); its pauses were all 0.1 and 0.2 s.
     result = ex1.evaluate(no_jitter_on_a_busy_machine)
     assert result.mistake == "no_jitter", result.message
+
+
+def test_linear_backoff_is_told_the_pauses_should_double() -> None:
+    result = ex1.evaluate(linear_backoff)
+    assert result.mistake == "linear_backoff", result.message
+    assert "0.1, 0.2, 0.4" in result.message
+
+
+def test_the_learners_random_state_is_put_back_after_a_check() -> None:
+    random.seed(1234)
+    expected = random.random()
+    random.seed(1234)
+    ex1.evaluate(WORKED["fetch_with_retries"])
+    assert random.random() == expected
+
+
+def test_correct_retries_state_the_tries_counted_this_run() -> None:
+    message = ex1.evaluate(WORKED["fetch_with_retries"]).message
+    assert f"after {TRIES} tries, raising Failed('HTTP 500')" in message
+    assert "12 different pauses" in message
+
+
+async def retries_with_wait_for(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    backoff = 0.1
+    attempt = 1
+    while True:
+        try:
+            status, text = await asyncio.wait_for(fetch_once(session, url), TIMEOUT)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt == TRIES:
+            raise Failed(cause)
+        await asyncio.sleep(backoff + random.uniform(0, backoff))
+        backoff *= 2
+        attempt += 1
+
+
+async def retries_lost_connections_too(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        except aiohttp.ClientConnectionError as error:
+            cause = type(error).__name__
+        else:
+            if status >= 500:
+                cause = f"HTTP {status}"
+            else:
+                return status, text
+        if attempt < TRIES:
+            delay = 0.1 * 2 ** (attempt - 1)
+            await asyncio.sleep(delay + delay * random.random())
+    raise Failed(cause)
+
+
+@pytest.mark.parametrize("answer", [retries_with_wait_for, retries_lost_connections_too])
+def test_fetch_with_retries_written_another_way_is_right(answer: Any) -> None:
+    result = ex1.evaluate(answer)
+    assert result.status == CORRECT, result.message
 
 
 # --- exercise 2: worker ------------------------------------------------------------------------
@@ -326,23 +562,292 @@ async def fetched_with_urllib(queue: asyncio.Queue[str], session: Any, crawl: Cr
             queue.task_done()
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (fetched_with_urllib, "blocking"),
-        (no_dedup, "revisited"),
-        (seen_when_fetched, "revisited"),
-        (task_done_skipped_on_failure, "task_done_missing"),
-        (failure_kills_the_worker, "worker_died"),
-        (task_per_link, "unbounded"),
-        (stops_when_the_queue_is_empty, "worker_returned"),
-        (failure_ignored, "failure_not_noted"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_worker_mistakes(answer: Any, mistake: str) -> None:
+async def swallows_cancellation_at_get(
+    queue: asyncio.Queue[str], session: Any, crawl: Crawl
+) -> None:
+    while True:
+        try:
+            url = await queue.get()
+        except BaseException:  # "nothing may stop the worker"
+            continue
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def returns_when_cancelled(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        try:
+            url = await queue.get()
+        except asyncio.CancelledError:
+            return  # "stopped: nothing more to do"
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def notes_whatever_stopped_the_page(
+    queue: asyncio.Queue[str], session: Any, crawl: Crawl
+) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except BaseException as error:  # "note whatever stopped the page"
+            crawl.failures[url] = getattr(error, "cause", repr(error))
+        finally:
+            queue.task_done()
+
+
+async def except_base_exception_for_the_cause(
+    queue: asyncio.Queue[str], session: Any, crawl: Crawl
+) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except BaseException as failure:
+            crawl.failures[url] = failure.cause  # type: ignore[attr-defined]
+        finally:
+            queue.task_done()
+
+
+async def forgot_await_fetch_page(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            text, links = fetch_page(session, url)  # type: ignore[misc]
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def forgot_await_get(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = queue.get()
+        try:
+            text, links = await fetch_page(session, url)  # type: ignore[arg-type]
+            crawl.pages[url] = text  # type: ignore[index]
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause  # type: ignore[index]
+        finally:
+            queue.task_done()
+
+
+async def polite_with_time_sleep(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            time.sleep(0.05)  # "be polite to the server"
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def task_done_twice(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+            queue.task_done()
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def task_done_when_taken(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        queue.task_done()  # "got it"
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+
+
+async def polls_the_queue(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        try:
+            url = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            await asyncio.sleep(0.01)  # nothing yet: look again in a moment
+            continue
+        try:
+            text, links = await fetch_page(session, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+async def session_per_page(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        mine = aiohttp.ClientSession()  # "a session of my own", never closed
+        try:
+            text, links = await fetch_page(mine, url)
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    queue.put_nowait(link)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        finally:
+            queue.task_done()
+
+
+def test_a_worker_that_swallows_every_cancellation_leaves_nothing_that_spins() -> None:
+    # It caught BaseException around `await queue.get()`: it was called "stopped" (a
+    # hang), and the next full garbage collection closed it, which it caught too, for ever.
+    result = ex2.evaluate(swallows_cancellation_at_get)
+    assert result.mistake == "swallowed_cancellation", result.message
+    assert "could not be stopped" in result.message and "Queue.get" in result.message
+    assert collect_within(1.0), "a full garbage collection did not return"
+    assert ex2.evaluate(WORKED["worker"]).status == CORRECT
+
+
+def test_a_kernel_that_checked_a_worker_that_swallows_cancellation_still_exits() -> None:
+    # The set-aside worker is never closed, even when the interpreter shuts down.
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(ROOT / "tests" / "checkers")!r})
+        from asyncio_tutorial.checkers.lesson11 import ex2, fetch_page, Failed
+
+        async def worker(queue, session, crawl):
+            while True:
+                try:
+                    url = await queue.get()
+                except BaseException:
+                    continue
+                try:
+                    text, links = await fetch_page(session, url)
+                    crawl.pages[url] = text
+                    for link in links:
+                        if link not in crawl.seen:
+                            crawl.seen.add(link)
+                            queue.put_nowait(link)
+                except Failed as failure:
+                    crawl.failures[url] = failure.cause
+                finally:
+                    queue.task_done()
+
+        print(ex2.evaluate(worker).mistake)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.stdout.strip() == "swallowed_cancellation", done.stderr
+
+
+def test_correct_worker_states_what_was_counted() -> None:
+    message = ex2.evaluate(WORKED["worker"]).message
+    assert "all 17 pages" in message and "at most 4 requests at once" in message
+
+
+async def worker_with_put_and_continue(
+    queue: asyncio.Queue[str], session: Any, crawl: Crawl
+) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            try:
+                text, links = await fetch_page(session, url)
+            except Failed as failure:
+                crawl.failures[url] = failure.cause
+                continue
+            crawl.pages[url] = text
+            for link in links:
+                if link in crawl.seen:
+                    continue
+                crawl.seen.add(link)
+                await queue.put(link)
+        finally:
+            queue.task_done()
+
+
+async def worker_with_else(queue: asyncio.Queue[str], session: Any, crawl: Crawl) -> None:
+    while True:
+        url = await queue.get()
+        try:
+            text, links = await fetch_page(session, url)
+        except Failed as failure:
+            crawl.failures[url] = failure.cause
+        else:
+            crawl.pages[url] = text
+            new = [link for link in links if link not in crawl.seen]
+            crawl.seen.update(new)
+            for link in new:
+                queue.put_nowait(link)
+        finally:
+            queue.task_done()
+
+
+@pytest.mark.parametrize("answer", [worker_with_put_and_continue, worker_with_else])
+def test_worker_written_another_way_is_right(answer: Any) -> None:
     result = ex2.evaluate(answer)
-    assert result.mistake == mistake, result.message
+    assert result.status == CORRECT, result.message
 
 
 # --- exercise 3: crawl_site ------------------------------------------------------------------
@@ -366,7 +871,7 @@ async def never_cancels(start: str, crawl: Crawl, workers: int) -> None:
     queue.put_nowait(start)
     session = aiohttp.ClientSession()
     for _ in range(workers):
-        asyncio.create_task(crawl_worker(queue, session, crawl))
+        asyncio.create_task(crawl_worker(queue, session, crawl))  # noqa: RUF006
     await queue.join()
 
 
@@ -406,32 +911,235 @@ async def one_worker(start: str, crawl: Crawl, workers: int) -> None:
     await WORKED["crawl_site"](start, crawl, 1)
 
 
-@pytest.mark.parametrize(
-    ("answer", "mistake"),
-    [
-        (cancels_only_when_done, "workers_left_running"),
-        (never_cancels, "workers_left_running"),
-        (waits_for_the_workers, "waited_for_workers"),
-        (results_kept_inside, "lost_results"),
-        (swallows_the_cancellation, "swallowed_cancellation"),
-        (ignores_workers, "unbounded"),
-        (one_worker, "too_few_workers"),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_crawl_site_mistakes(answer: Any, mistake: str) -> None:
-    result = ex3.evaluate(answer)
-    assert result.mistake == mistake, result.message
+async def cancels_without_waiting(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        try:
+            await queue.join()
+        finally:
+            for task in tasks:
+                task.cancel()  # and on at once: "they will stop"
+
+
+async def splits_the_front_page(start: str, crawl: Crawl, workers: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        text, links = await fetch_page(session, start)
+        crawl.seen.add(start)
+        crawl.pages[start] = text
+        crawl.seen.update(links)
+
+        async def visit_all(share: list[str]) -> None:
+            for url in share:
+                try:
+                    crawl.pages[url], _ = await fetch_page(session, url)
+                except Failed as failure:
+                    crawl.failures[url] = failure.cause
+
+        await asyncio.gather(*(visit_all(links[n::workers]) for n in range(workers)))
+
+
+async def splits_and_follows_links(start: str, crawl: Crawl, workers: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        text, links = await fetch_page(session, start)
+        crawl.seen.add(start)
+        crawl.pages[start] = text
+        crawl.seen.update(links)
+
+        async def visit_all(share: list[str]) -> None:
+            while share:  # its own list: the links it finds are its own to visit
+                url = share.pop(0)
+                try:
+                    crawl.pages[url], found = await fetch_page(session, url)
+                except Failed as failure:
+                    crawl.failures[url] = failure.cause
+                    continue
+                for link in found:
+                    if link not in crawl.seen:
+                        crawl.seen.add(link)
+                        share.append(link)
+
+        await asyncio.gather(*(visit_all(links[n::workers]) for n in range(workers)))
+
+
+async def in_batches(start: str, crawl: Crawl, workers: int) -> None:
+    async with aiohttp.ClientSession() as session:
+
+        async def visit(url: str) -> list[str]:
+            try:
+                text, links = await fetch_page(session, url)
+            except Failed as failure:
+                crawl.failures[url] = failure.cause
+                return []
+            crawl.pages[url] = text
+            return links
+
+        crawl.seen.add(start)
+        level = [start]
+        while level:
+            found = []
+            for n in range(0, len(level), workers):  # `workers` pages at a time
+                for links in await asyncio.gather(*map(visit, level[n : n + workers])):
+                    new = [link for link in links if link not in crawl.seen]
+                    crawl.seen.update(new)
+                    found += new
+            level = found
+
+
+async def timeout_around_the_crawl(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        try:
+            async with asyncio.timeout(0.5):  # "half a second per request"
+                await queue.join()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+
+async def session_never_closed(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    session = aiohttp.ClientSession()
+    tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+    try:
+        await queue.join()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+
+
+async def session_closed_only_when_done(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    session = aiohttp.ClientSession()
+    tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+    try:
+        await queue.join()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+    await session.close()  # not reached when cancelled
+
+
+async def own_workers_waited_for(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+
+    async def work(session: aiohttp.ClientSession) -> None:
+        while True:
+            url = await queue.get()
+            try:
+                text, links = await fetch_page(session, url)  # Failed is not caught
+                crawl.pages[url] = text
+                for link in links:
+                    if link not in crawl.seen:
+                        crawl.seen.add(link)
+                        queue.put_nowait(link)
+            finally:
+                queue.task_done()
+
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(work(session)) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+
+async def polls_until_done(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        try:
+            while len(crawl.pages) + len(crawl.failures) < len(crawl.seen):
+                await asyncio.sleep(0.05)  # not done yet: look again in a moment
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+
+async def join_never_awaited(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        try:
+            queue.join()  # type: ignore[unused-coroutine]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+
+
+async def returns_in_finally(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = [asyncio.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        try:
+            await queue.join()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+            return  # noqa: B012 - the mistake under test: it drops the CancelledError
+
+
+async def crawl_task_per_link(start: str, crawl: Crawl, workers: int) -> None:
+    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+
+        async def visit(url: str) -> None:
+            try:
+                text, links = await fetch_page(session, url)
+            except Failed as failure:
+                crawl.failures[url] = failure.cause
+                return
+            crawl.pages[url] = text
+            for link in links:
+                if link not in crawl.seen:
+                    crawl.seen.add(link)
+                    group.create_task(visit(link))
+
+        crawl.seen.add(start)
+        group.create_task(visit(start))
+
+
+async def awaits_each_worker(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(workers):
+            await crawl_worker(queue, session, crawl)  # the first one never returns
 
 
 async def one_worker_past_the_limit(start: str, crawl: Crawl, workers: int) -> None:
     await WORKED["crawl_site"](start, crawl, 1)
-    await asyncio.sleep(1)  # what a busy machine adds to one worker's 1.9 s of waits
+    await asyncio.sleep(1)  # what a busy machine adds to one worker's 2.6 s of waits
 
 
 def test_one_worker_stretched_past_the_time_limit_is_told_it_has_too_few() -> None:
-    # Timed out with every page fetched looks like "never returned"; the server's peak of
-    # one request at once says why it was slow (2 s and more under a full validation).
+    # Unfinished with every page fetched looks like "never returned"; the server's peak of
+    # one request at once says why it was slow.
     result = ex3.evaluate(one_worker_past_the_limit)
     assert result.mistake == "too_few_workers", result.message
     assert "still crawling" in result.message
@@ -440,3 +1148,141 @@ def test_one_worker_stretched_past_the_time_limit_is_told_it_has_too_few() -> No
 def test_a_crawl_stopped_without_finally_is_told_where_the_cancellation_comes_out() -> None:
     message = ex3.evaluate(cancels_only_when_done).message
     assert "finally:" in message and "queue.join()" in message
+
+
+def test_workers_left_running_are_described_once_each_with_where_they_wait() -> None:
+    # It used to join the task names: "simple_worker, simple_worker, simple_worker".
+    message = ex3.evaluate(never_cancels).message
+    assert "crawl_worker (3 of them, in asyncio.Queue.get)" in message, message
+
+
+def test_a_failed_page_that_ends_the_crawl_is_named_as_such() -> None:
+    # Failed was "expected", so the check went on to judgments that never mentioned it.
+    result = ex3.evaluate(own_workers_waited_for)
+    assert result.mistake == "failure_escaped", result.message
+    assert "Failed('HTTP" in result.message
+
+
+def test_a_right_crawl_is_right_after_one_that_left_its_session_open() -> None:
+    for answer in (session_never_closed, session_closed_only_when_done):
+        assert ex3.evaluate(answer).mistake == "session_left_open"
+        for exercise in (ex1, ex2, ex3):
+            result = exercise.evaluate(WORKED[exercise.answer])
+            assert result.status == CORRECT, f"{exercise.name}: {result.message}"
+
+
+async def crawl_in_a_task_group(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    await queue.put(start)
+    async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+        tasks = [group.create_task(crawl_worker(queue, session, crawl)) for _ in range(workers)]
+        await queue.join()
+        for task in tasks:
+            task.cancel()
+
+
+async def crawl_gathering_the_stopped(start: str, crawl: Crawl, workers: int) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    crawl.seen.add(start)
+    queue.put_nowait(start)
+    async with aiohttp.ClientSession() as session:
+        tasks = []
+        for number in range(workers):
+            worker = crawl_worker(queue, session, crawl)
+            tasks.append(asyncio.create_task(worker, name=f"worker-{number}"))
+        try:
+            await queue.join()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@pytest.mark.parametrize("answer", [crawl_in_a_task_group, crawl_gathering_the_stopped])
+def test_crawl_site_written_another_way_is_right(answer: Any) -> None:
+    result = ex3.evaluate(answer)
+    assert result.status == CORRECT, result.message
+
+
+def test_correct_crawl_states_what_was_counted() -> None:
+    message = ex3.evaluate(WORKED["crawl_site"]).message
+    assert "all 21 pages" in message and "never more than 3 requests at once" in message
+
+
+# --- every wrong answer, with the mistake it must get ------------------------------------
+
+WRONG_ANSWERS = {
+    ex1: [
+        (no_timeout, "no_timeout"),
+        (retries_forever, "retries_forever"),
+        (no_backoff, "no_backoff"),
+        (constant_wait, "backoff_not_growing"),
+        (no_jitter, "no_jitter"),
+        (retries_a_404, "retried_4xx"),
+        (bare_except, "swallowed_cancellation"),
+        (returns_the_last_answer, "no_failed"),
+        (one_timeout_for_all_tries, "timeout_escaped"),
+        (too_few_tries, "too_few_tries"),
+        (retries_a_403, "retried_4xx"),
+        (linear_backoff, "linear_backoff"),
+        (full_jitter, "jitter_instead_of_backoff"),
+        (triples, "waits_too_long"),
+        (one_try_more, "too_many_tries"),
+        (catches_cancelled_error_too, "swallowed_cancellation"),
+        (retries_every_exception, "retried_bad_url"),
+        (retries_every_client_error, "retried_bad_url"),
+        (pauses_after_the_last_try, "waited_after_last_try"),
+        (time_sleep_backoff, "blocking"),
+        (sleep_never_awaited, "forgot_await"),
+        (cause_from_the_last_status, "wrong_cause"),
+        (own_session_never_closed, "session_left_open"),
+        (forgot_await_fetch_once, "forgot_await"),
+        (gives_up_without_cancelling, "tasks_left_running"),
+    ],
+    ex2: [
+        (fetched_with_urllib, "blocking"),
+        (no_dedup, "revisited"),
+        (seen_when_fetched, "revisited"),
+        (task_done_skipped_on_failure, "task_done_missing"),
+        (failure_kills_the_worker, "worker_died"),
+        (task_per_link, "unbounded"),
+        (stops_when_the_queue_is_empty, "worker_returned"),
+        (failure_ignored, "failure_not_noted"),
+        (swallows_cancellation_at_get, "swallowed_cancellation"),
+        (returns_when_cancelled, "swallowed_cancellation"),
+        (notes_whatever_stopped_the_page, "swallowed_cancellation"),
+        (except_base_exception_for_the_cause, "swallowed_cancellation"),
+        (forgot_await_fetch_page, "forgot_await"),
+        (forgot_await_get, "forgot_await"),
+        (polite_with_time_sleep, "blocking"),
+        (task_done_twice, "task_done_twice"),
+        (task_done_when_taken, "task_done_early"),
+        (polls_the_queue, "polling"),
+        (session_per_page, "session_left_open"),
+    ],
+    ex3: [
+        (cancels_only_when_done, "workers_left_running"),
+        (never_cancels, "workers_left_running"),
+        (waits_for_the_workers, "waited_for_workers"),
+        (results_kept_inside, "lost_results"),
+        (swallows_the_cancellation, "swallowed_cancellation"),
+        (ignores_workers, "unbounded"),
+        (one_worker, "too_few_workers"),
+        (cancels_without_waiting, "workers_not_awaited"),
+        (splits_the_front_page, "static_split"),
+        (splits_and_follows_links, "static_split"),
+        (in_batches, "batches"),
+        (timeout_around_the_crawl, "timeout_around_crawl"),
+        (session_never_closed, "session_left_open"),
+        (session_closed_only_when_done, "session_left_open"),
+        (own_workers_waited_for, "failure_escaped"),
+        (polls_until_done, "polling"),
+        (join_never_awaited, "forgot_await"),
+        (returns_in_finally, "swallowed_cancellation"),
+        (crawl_task_per_link, "unbounded"),
+        (awaits_each_worker, "too_few_workers"),
+    ],
+}
+test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
+test_every_worked_answer_after_each = contamination_test(WRONG_ANSWERS, LESSON)
