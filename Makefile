@@ -38,7 +38,9 @@ LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.
 # a new release of one can change what a lesson shows).  make latest tries the newest.
 LOCK ?= requirements.lock.txt
 
-venv: $(VENV)/.installed $(LAB_DEFAULTS)
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+
+venv: $(VENV)/.installed $(LAB_DEFAULTS) $(KERNEL_CONFIG)
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +53,13 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 $(LAB_DEFAULTS): jupyterlab/asyncio-tutorial.json $(VENV)/.installed
 	mkdir -p $(dir $@)
 	cp $< $@
+
+# The course's kernels load asyncio_tutorial.course_kernel as they start: stamps after a
+# restart too, and no Python version written into the notebooks they open (see there).
+# IPython reads it from the environment's etc/ipython: other environments are untouched.
+$(KERNEL_CONFIG): src/asyncio_tutorial/course_kernel.py $(VENV)/.installed
+	mkdir -p $(dir $@)
+	$(BIN)/python -c 'from asyncio_tutorial.course_kernel import KERNEL_CONFIG as C; print(C, end="")' > $@
 
 lab: venv
 	$(BIN)/python -m asyncio_tutorial.lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \

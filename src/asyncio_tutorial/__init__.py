@@ -25,7 +25,8 @@ these):
 
 **Machinery** (no lesson imports it): :mod:`~asyncio_tutorial.extension`,
 :mod:`~asyncio_tutorial.stamps` and :mod:`~asyncio_tutorial.childstamps` (the IPython
-extension and its stamps); :mod:`~asyncio_tutorial.recording` (``make record``),
+extension and its stamps), :mod:`~asyncio_tutorial.course_kernel` (what the course's
+kernels do as they start); :mod:`~asyncio_tutorial.recording` (``make record``),
 :mod:`~asyncio_tutorial.workbooks` (``make exercises``), :mod:`~asyncio_tutorial.progress`
 (``make progress``), :mod:`~asyncio_tutorial.published` (what ``make test`` validates),
 :mod:`~asyncio_tutorial.update` (``make update``) and :mod:`~asyncio_tutorial.cli`, their
