@@ -13,8 +13,10 @@ What goes into the copy, file by file (git tells which files the course has):
   folder, so that a course author's edits are what gets tested;
 * except a notebook in ``notebooks/`` or ``solutions/`` whose code is as committed but
   whose outputs are not a recording: a learner ran it.  The committed version goes in.
-  (``make record`` output is recognised: every code cell ran once, in order, and the
-  Python version is left out of the metadata, which JupyterLab never does);
+  (``make record`` notes what it writes in a ledger, ``.recordings.json``: a notebook
+  whose content is there is a recording.  Nothing in the file tells: JupyterLab's Run
+  All numbers cells in order too, and the course's kernels leave the Python version
+  out, as ``make record`` does);
 * except a workbook in ``exercises/`` that is not exactly what ``make exercises`` makes
   from the solutions: a learner's answers.  The committed version goes in.
 * untracked files (a learner's own notebooks) and ``.ipynb_checkpoints/`` stay out.
@@ -62,24 +64,19 @@ def committed(root: Path, name: str) -> bytes | None:
     return shown.stdout if shown.returncode == 0 else None
 
 
-def is_recording(notebook: nbformat.NotebookNode) -> bool:
-    """Whether a notebook looks as ``make record`` leaves it (see the module's description)."""
-    counts = [c.execution_count for c in notebook.cells if c.cell_type == "code"]
-    in_order = counts == list(range(1, len(counts) + 1))
-    return in_order and "version" not in notebook.metadata.get("language_info", {})
-
-
 def _code(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
     return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in notebook.cells]
 
 
-def learner_ran_it(current: bytes, published: bytes) -> bool:
+def learner_ran_it(root: Path, name: str, current: bytes, published: bytes) -> bool:
     """A lesson or solutions notebook: same code as committed, outputs not a recording."""
-    if current == published:
+    from asyncio_tutorial.recording import recorded_here
+
+    if current == published or recorded_here(root, name, current):
         return False
     now = nbformat.reads(current.decode("utf-8"), as_version=4)
     then = nbformat.reads(published.decode("utf-8"), as_version=4)
-    return _code(now) == _code(then) and not is_recording(now)
+    return _code(now) == _code(then)
 
 
 def learner_answered_it(root: Path, name: str, current: bytes) -> bool:
@@ -113,7 +110,7 @@ def export(root: Path, target: Path) -> list[str]:
                 if folder == WORKBOOK_FOLDER and learner_answered_it(root, name, content):
                     notes.append(f"{name}: answered in this folder; testing the committed one")
                     content = published
-                elif folder in LESSON_FOLDERS and learner_ran_it(content, published):
+                elif folder in LESSON_FOLDERS and learner_ran_it(root, name, content, published):
                     notes.append(f"{name}: run and saved in this folder; testing the committed one")
                     content = published
         destination = target / name

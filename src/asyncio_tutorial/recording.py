@@ -9,6 +9,8 @@ written from a run that went wrong.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -120,18 +122,48 @@ def record(path: Path) -> Path:
     return path
 
 
+LEDGER = ".recordings.json"
+"""The file, at the course's top (git ignores it), where ``make record`` notes what it
+wrote: each notebook's path and the SHA-256 of the file it saved.  ``published`` asks it
+whether a lesson that differs from the committed one is a fresh recording (an author's,
+to be validated) or a learner's run (left out): nothing in a notebook tells them apart,
+since the course's kernels leave the Python version out of both."""
+
+
+def note_recording(path: Path) -> None:
+    """Note in the course's ledger that ``path`` holds what ``make record`` wrote."""
+    path = path.resolve()
+    root = path.parents[1]  # notebooks/NN-topic.ipynb -> the course's top
+    ledger = root / LEDGER
+    known = json.loads(ledger.read_text()) if ledger.exists() else {}
+    known[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    ledger.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+
+
+def recorded_here(root: Path, name: str, content: bytes) -> bool:
+    """Whether ``content`` is what ``make record`` last wrote to ``name`` under ``root``."""
+    ledger = root / LEDGER
+    if not ledger.exists():
+        return False
+    try:
+        known = json.loads(ledger.read_text())
+    except ValueError:
+        return False
+    return known.get(name) == hashlib.sha256(content).hexdigest()
+
+
 def record_all(paths: list[Path], workers: int | None = None) -> None:
     """Record several notebooks, ``workers`` at a time (default: one per core)."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) == 1:
         for path in paths:
             print(f"recording {path}", flush=True)
-            record(path)
+            note_recording(record(path))
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {path: pool.submit(record, path) for path in paths}
         for path, future in futures.items():
-            future.result()
+            note_recording(future.result())
             print(f"recorded {path}", flush=True)
 
 
