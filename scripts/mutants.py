@@ -416,14 +416,18 @@ def main() -> int:
     started = time.perf_counter()
     results: list[tuple[Mutant, str, str, float]] = []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=25) as pool:
-        for done, result in enumerate(pool.map(judge, mutants), start=1):
-            results.append(result)
-            mutant, status, mistake, seconds = result
-            mark = "killed" if status != "correct" else "SURVIVED"
-            if status == "correct" and mutant.key in equivalents:
-                mark = "equivalent"
-            print(f"[{done}/{len(mutants)}] {mark:10} {mistake or status:24} {mutant.key}")
+    done = 0
+    for lesson in lessons:  # fresh worker processes for each lesson
+        mine = [mutant for mutant in mutants if mutant.exercise[:2] == lesson]
+        with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+            for result in pool.map(judge, mine):
+                done += 1
+                results.append(result)
+                mutant, status, mistake, seconds = result
+                mark = "killed" if status != "correct" else "SURVIVED"
+                if status == "correct" and mutant.key in equivalents:
+                    mark = "equivalent"
+                print(f"[{done}/{len(mutants)}] {mark:10} {mistake or status:24} {mutant.key}")
     report = make_report(results, equivalents, time.perf_counter() - started)
     print(report)
     if not args.no_report and not args.lessons:
