@@ -35,3 +35,10 @@ def load_ipython_extension(shell: Any) -> None:
     info = getattr(kernel, "language_info", None)
     if isinstance(info, dict) and "version" in info:
         kernel.language_info = {key: value for key, value in info.items() if key != "version"}
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """``%unload_ext asyncio_tutorial.course_kernel``: plain output and tracebacks again."""
+    from asyncio_tutorial import extension
+
+    extension.unload_ipython_extension(shell)

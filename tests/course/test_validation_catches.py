@@ -52,7 +52,9 @@ def test_an_uncaught_exception_group_fails_validation(tmp_path: Path) -> None:
 
 def test_without_the_extension_an_exception_group_slips_through(tmp_path: Path) -> None:
     # Why the extension handles exception groups: IPython prints them to stderr only.
-    notebook = make_notebook(tmp_path / "group.ipynb", "import asyncio", FAILING_TASKGROUP)
+    # The course's kernels load the extension as they start: unloaded, a plain kernel.
+    plain = "%unload_ext asyncio_tutorial.course_kernel\nimport asyncio"
+    notebook = make_notebook(tmp_path / "group.ipynb", plain, FAILING_TASKGROUP)
     result = run_nbval(notebook)
     assert result.returncode == 0, result.stdout
 
