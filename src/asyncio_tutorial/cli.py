@@ -94,8 +94,12 @@ def _progress(args: argparse.Namespace) -> int:
     from asyncio_tutorial import progress
 
     paths = recording.find_notebooks(args.paths)
+    reports = []
     for report in progress.check_workbooks(paths, workers=args.jobs):
         print(progress.format_report(report), flush=True)
+        reports.append(report)
+    if len(reports) > 1:
+        print(progress.format_total(reports))
     return 0
 
 

@@ -191,3 +191,17 @@ def format_report(report: WorkbookReport) -> str:
     ]
     lines.append(f"  {len(report.exercises)} exercises: " + ", ".join(counts))
     return "\n".join(lines)
+
+
+def format_total(reports: list[WorkbookReport]) -> str:
+    """The course's line under the tables, e.g. ``course: 5 of 46 exercises passed ...``."""
+    exercises = [e for report in reports for e in report.exercises]
+    passed = sum(e.status == PASSED for e in exercises)
+    rest = [
+        f"{sum(e.status == status for e in exercises)} {status}"
+        for status in (WRONG, NOT_ATTEMPTED, NOT_CHECKED)
+        if any(e.status == status for e in exercises)
+    ]
+    workbooks = f"{len(reports)} workbook{'s' if len(reports) != 1 else ''}"
+    line = f"course: {passed} of {len(exercises)} exercises passed in {workbooks}"
+    return line + (" (" + ", ".join(rest) + ")" if rest else "")

@@ -133,6 +133,19 @@ def test_check_exits_with_1_unless_every_exercise_passed(
     capsys.readouterr()
 
 
+def test_the_course_total_counts_every_workbooks_exercises() -> None:
+    def report(*statuses: str) -> progress.WorkbookReport:
+        exercises = [progress.ExerciseStatus(f"ex{i}", "t", s) for i, s in enumerate(statuses)]
+        return progress.WorkbookReport(Path("x.ipynb"), exercises)
+
+    P, W, N = progress.PASSED, progress.WRONG, progress.NOT_ATTEMPTED
+    reports = [report(P, P, W), report(N, P, N, N)]
+    assert progress.format_total(reports) == (
+        "course: 3 of 7 exercises passed in 2 workbooks (1 wrong, 3 not attempted)"
+    )
+    assert progress.format_total([report(P)]) == "course: 1 of 1 exercises passed in 1 workbook"
+
+
 def _hashes(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.ipynb")}
 
@@ -152,6 +165,13 @@ def test_progress_runs_every_workbook_on_a_copy_and_all_are_not_attempted(
         assert re.fullmatch(r"(\d+) exercises: \1 not attempted", summary), table
     for exercise in EXERCISES:
         assert f"{exercise.name:<4} {exercise.title}" in table
+    total = table.strip().splitlines()[-1]
+    count = sum(int(summary.split()[0]) for summary in summaries)
+    assert count >= 3 * len(summaries)
+    assert total == (
+        f"course: 0 of {count} exercises passed in {len(summaries)} workbooks "
+        f"({count} not attempted)"
+    ), table
 
 
 def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path: Path) -> None:
