@@ -1,6 +1,6 @@
 """The course's IPython extension: ``%load_ext asyncio_tutorial`` at the top of a lesson.
 
-It does three things, and nothing else:
+It does four things, and nothing else:
 
 1. **Timing stamps.**  Lines printed by a cell that awaits at top level get a stamp
    with the time since the cell started (see :mod:`asyncio_tutorial.stamps`).
@@ -11,6 +11,9 @@ It does three things, and nothing else:
    the notebook would look as if the cell had succeeded.  The extension shows it as
    a real error instead: red in JupyterLab, and a failure for notebook validation
    unless the cell is tagged ``raises-exception``.
+4. **Tracebacks without this machine's folders.**  A frame in the standard library is
+   shown as ``…/python3.15/asyncio/runners.py``, not under the folder where this
+   Python happens to be installed (see :func:`asyncio_tutorial.standalone.short_paths`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from asyncio_tutorial.stamps import StampedStream
-from asyncio_tutorial.standalone import ProgramFailed, run_cell
+from asyncio_tutorial.standalone import ProgramFailed, run_cell, short_paths
 
 _state: dict[str, Any] = {}
 
@@ -40,6 +43,17 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("post_run_cell", _post_run_cell)
     shell.register_magic_function(standalone, magic_kind="cell", magic_name="standalone")
     shell.set_custom_exc((BaseException,), _show_exception)
+    _state["showtraceback"] = shell._showtraceback
+    shell._showtraceback = _shown_with_short_paths(shell._showtraceback)
+
+
+def _shown_with_short_paths(show: Any) -> Any:
+    """Tracebacks name the standard library without this machine's folders."""
+
+    def _showtraceback(etype: Any, evalue: Any, stb: list[str]) -> Any:
+        return show(etype, evalue, [short_paths(line) for line in stb])
+
+    return _showtraceback
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -49,6 +63,7 @@ def unload_ipython_extension(shell: Any) -> None:
     shell.events.unregister("pre_run_cell", _pre_run_cell)
     shell.events.unregister("post_run_cell", _post_run_cell)
     shell.set_custom_exc((), None)
+    shell._showtraceback = _state.pop("showtraceback")
     stream = _state.pop("stream")
     stream.stop()
     if sys.stdout is stream:

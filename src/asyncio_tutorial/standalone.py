@@ -43,6 +43,7 @@ import selectors
 import shlex
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,7 +230,33 @@ def _relay(process: subprocess.Popen[bytes], targets: dict, prefix: str) -> None
         selector.close()
 
 
+def _stdlib_forms() -> list[tuple[str, str]]:
+    """Where this Python's standard library is, as tracebacks write it, and its short name."""
+    stdlib = sysconfig.get_path("stdlib").rstrip(os.sep) + os.sep
+    short = f"…{os.sep}python{sys.version_info[0]}.{sys.version_info[1]}{os.sep}"
+    forms = [(stdlib, short)]
+    home = os.path.expanduser("~").rstrip(os.sep) + os.sep
+    if home != os.sep and stdlib.startswith(home):  # IPython writes the home folder as ~
+        forms.append(("~" + os.sep + stdlib[len(home) :], short))
+    return forms
+
+
+_STDLIB_FORMS = _stdlib_forms()
+
+
+def short_paths(text: str) -> str:
+    """Tracebacks name the standard library's files without this machine's folders.
+
+    ``/root/.pyenv/versions/3.15.2/lib/python3.15/asyncio/runners.py`` becomes
+    ``…/python3.15/asyncio/runners.py``: the same on every machine with that Python, and
+    all a reader needs (the module and its line).
+    """
+    for long, short in _STDLIB_FORMS:
+        text = text.replace(long, short)
+    return text
+
+
 def _emit(target: TextIO, text: str, prefix: str) -> None:
     if text:
-        target.write(text.replace(prefix, ""))
+        target.write(short_paths(text.replace(prefix, "")))
         target.flush()

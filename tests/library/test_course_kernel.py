@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,16 @@ def printed(code):
     return "".join(lines)
 
 CELL = "import asyncio\nawait asyncio.sleep(0.1)\nprint('after a pause')"
+def traceback_of(code):
+    lines = []
+    def keep(message):
+        if message["msg_type"] == "error":
+            lines.extend(message["content"]["traceback"])
+    client.execute_interactive(code, timeout=60, output_hook=keep)
+    return "\n".join(lines)
+
 found["first"] = printed(CELL)
+found["traceback"] = traceback_of("import asyncio\nasyncio.run(asyncio.sleep(0))")
 found["setup cell"] = printed("%load_ext asyncio_tutorial")
 manager.restart_kernel(now=True)
 client.wait_for_ready(timeout=60)
@@ -93,6 +103,16 @@ def test_the_committed_notebooks_have_the_same_language_info(seen: dict[str, obj
 def test_stamps_from_the_start_and_after_a_restart(seen: dict[str, object]) -> None:
     assert seen["first"] == "[0.1s] after a pause\n"
     assert seen["after restart"] == "[0.1s] after a pause\n"
+
+
+def test_tracebacks_name_the_standard_library_without_this_machines_folders(
+    seen: dict[str, object],
+) -> None:
+    # asyncio.run refuses to run inside the kernel's loop: the error is raised in runners.py.
+    shown = str(seen["traceback"])
+    stdlib = sysconfig.get_path("stdlib")
+    assert f"…/python{sys.version_info[0]}.{sys.version_info[1]}/asyncio/runners.py" in shown
+    assert stdlib not in shown and stdlib.replace(str(Path.home()), "~") not in shown
 
 
 def test_the_setup_cell_changes_nothing_in_such_a_kernel(seen: dict[str, object]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+import sysconfig
 import textwrap
 
 import pytest
@@ -41,6 +43,14 @@ def test_tracebacks_name_the_file_without_its_temporary_folder() -> None:
     assert 'File "bad.py", line 2, in <module>' in err
     assert err.endswith("RuntimeError: nope\n")
     assert "standalone-" not in err
+
+
+def test_tracebacks_name_the_standard_library_without_this_machines_folders() -> None:
+    status, out, err = run("import asyncio\n\nasyncio.run(42)\n", "bad.py")
+    assert status == 1
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f'File "…/{version}/asyncio/runners.py", line ' in err, err
+    assert sysconfig.get_path("stdlib") not in err
 
 
 def test_warnings_name_the_file_too() -> None:
