@@ -165,7 +165,8 @@ _add(
         "loop.create_task eager_start",
         since=(3, 13, 3),
         summary="loop.create_task(coro, eager_start=True) starts one task eagerly "
-        "(extra keyword arguments pass through to the Task)",
+        "(extra keyword arguments pass through to the Task, or to a custom task factory, "
+        "which must pass them on)",
         source="changelog 3.13.3, gh-128308; asyncio-eventloop docs, 'Changed in 3.13.3'",
         before="loop.create_task() refuses eager_start with TypeError",
     )
