@@ -141,7 +141,12 @@ READ_NOTEBOOK_JS = """
   if (!panel || !panel.content || !panel.sessionContext) return null;
   const cells = panel.content.widgets.map((cell) => {
     const prompt = cell.node.querySelector('.jp-InputPrompt');
-    const promptText = prompt ? prompt.textContent.trim() : '';
+    let promptText = prompt ? prompt.textContent.trim() : '';
+    // A cell whose input is collapsed shows no prompt: its model still has the count.
+    if (!promptText && cell.model.type === 'code' && cell.inputHidden
+        && cell.model.executionCount !== null) {
+      promptText = `[${cell.model.executionCount}]:`;
+    }
     if (brief) return {type: cell.model.type, prompt: promptText, outputs: [], rendered: []};
     const outputs = [];
     if (cell.model.type === 'code') {
