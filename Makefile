@@ -10,6 +10,7 @@
 #   make browser | pythons | flakes | bench    see the README's instructor section
 #   make mutants | contamination    the checkers' own tests beyond make test (README)
 #   make latest                   make test with the newest release of every dependency
+#   make site                     the course as a website, in site/ (make site-test reads it)
 #   make lock                     the same, then record those versions as the known-good ones
 #
 PYTHON ?= python3
@@ -25,11 +26,12 @@ BIN := $(VENV)/bin
 WORKERS ?= 4
 TEST_WORKERS ?= 5
 BROWSER_WORKERS ?= 3
+SITE_WORKERS ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
 .PHONY: lab test record exercises progress update browser pythons flakes bench mutants \
-	contamination latest lock venv clean
+	contamination latest lock venv clean site site-test site-figures
 
 LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
 
@@ -45,7 +47,7 @@ venv: $(VENV)/.installed $(LAB_DEFAULTS) $(KERNEL_CONFIG)
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[test,browser]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[test,browser,site]'
 	touch $@
 
 # JupyterLab defaults shipped with the course (no news feed, no update checks), put where
@@ -85,9 +87,26 @@ test: venv
 	cd $(PUBLISHED) && $(PYTEST) -n 2 --dist loadscope $(NBVAL) $(COMPUTING)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
 		$(NOTEBOOKS) $(COMPUTING:%=--ignore=%)
-	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser and not contamination" $(NBVAL) tests
+	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser and not contamination and not site" $(NBVAL) tests
 	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/course/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
+	cd $(PUBLISHED) && $(CURDIR)/$(BIN)/python scripts/build_site.py --out site
+	cd $(PUBLISHED) && ASYNCIO_TUTORIAL_SITE=$(CURDIR)/$(PUBLISHED)/site $(PYTEST) -n $(SITE_WORKERS) -m site \
+		tests/course/test_site.py
+
+# The website: the lessons, workbooks and worked answers as recorded (never re-executed),
+# built with Sphinx, MyST-NB and Furo into site/ (scripts/build_site.py), and read page by
+# page in headless Chromium by make site-test.  Lessons' Mermaid diagrams are drawn once
+# by JupyterLab itself (make site-figures) and kept in website/figures/.
+site: venv
+	$(BIN)/python scripts/build_site.py --out site
+
+site-test: site
+	$(BIN)/python tests/course/browser_setup.py
+	ASYNCIO_TUTORIAL_SITE=$(CURDIR)/site $(PYTEST) -n $(SITE_WORKERS) -m site tests/course/test_site.py
+
+site-figures: venv
+	$(BIN)/python scripts/site_figures.py
 
 browser: venv
 	$(BIN)/python tests/course/browser_setup.py

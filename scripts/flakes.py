@@ -101,7 +101,7 @@ def validation_command(
         "no:randomly",  # same order every run: differences come from timing alone
         "-p",
         "no:cacheprovider",
-        *([] if with_browser else ["-m", "not browser and not contamination"]),
+        *([] if with_browser else ["-m", "not browser and not contamination and not site"]),
         "-rfE",  # one "FAILED id - reason" line per failure
         "-q",
         "--color=no",

@@ -50,6 +50,8 @@ def resolve(output: Path) -> None:
             "test",
             "--extra",
             "browser",
+            "--extra",
+            "site",
             "--universal",
             "--python-version",
             "3.11",

@@ -35,7 +35,16 @@ from asyncio_tutorial.quick_nbformat import nbformat
 
 LESSON_FOLDERS = ("notebooks", "solutions")
 WORKBOOK_FOLDER = "exercises"
-LEFT_OUT = (".ipynb_checkpoints", "__pycache__", ".venv", ".git", ".pytest_cache", ".published")
+LEFT_OUT = (
+    ".ipynb_checkpoints",
+    "__pycache__",
+    ".venv",
+    ".git",
+    ".pytest_cache",
+    ".published",
+    "site",  # make site's output, and its staging folder
+    ".site-build",
+)
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
