@@ -177,7 +177,7 @@ def blocking(outcome: Outcome, call: str) -> Wrong:
         )
     return Wrong(
         "blocking",
-        f"{call} kept the event loop busy for about {seconds(outcome.longest_stall)} without "
+        f"{call} kept the event loop busy for about {seconds(outcome.held_for)} without "
         "giving it a turn, so nothing else could run. Wait with `await asyncio.sleep(...)`, "
         "never with a loop that checks the clock or a blocking call.",
         recheck=True,

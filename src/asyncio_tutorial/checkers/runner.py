@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ctypes
 import gc
 import inspect
@@ -44,11 +45,13 @@ from typing import Any
 from asyncio_tutorial.checkers import core
 
 WATCHDOG_INTERVAL = 0.01  # how often the watchdog task checks in on the loop
-# The loop counts as blocked when it got no turn for BUSY_STALL seconds while the
-# answer's thread was computing for at least BUSY_SHARE of that time: a busy loop.
-# The CPU time is what tells it from a machine busy with other programs, which
-# delays the thread without it computing (and gives a computing thread only a share
-# of the processor, hence a share well below 1).
+# The loop counts as blocked when one callback it ran (a task's step, a timer) held it
+# for BUSY_STALL seconds while the answer's thread was computing for at least BUSY_SHARE
+# of that time: a busy loop.  The CPU time is what tells it from a machine busy with
+# other programs, which delays the thread without it computing (and gives a computing
+# thread only a share of the processor, hence a share well below 1).  One callback, not
+# the loop's lateness: with a dozen connections at once on a loaded machine, many short
+# callbacks in a row delay the loop as much, and use as much of the processor.
 BUSY_STALL = 0.05
 BUSY_SHARE = 0.2
 # ...or when the loop got no turn for this long, computing or not: a blocking call
@@ -101,6 +104,10 @@ class Outcome:
     """The longest time the event loop could not run anything else, in seconds."""
     stall_cpu: float = 0.0
     """The CPU time the answer's thread used during that longest stall."""
+    longest_step: float = 0.0
+    """The longest a single callback of the loop ran (a task's step, a timer's callback)."""
+    step_cpu: float = 0.0
+    """The CPU time the answer's thread used during that callback."""
     never_awaited: list[str] = field(default_factory=list)
     """Names of coroutines created while the answer ran but never awaited."""
     returned_coroutines: list[str] = field(default_factory=list)
@@ -124,10 +131,13 @@ class Outcome:
         """
         if not self.on_loop:
             return False
-        busy = (
-            self.longest_stall >= BUSY_STALL and self.stall_cpu >= BUSY_SHARE * self.longest_stall
-        )
+        busy = self.longest_step >= BUSY_STALL and self.step_cpu >= BUSY_SHARE * self.longest_step
         return bool(self.sleeps) or busy or self.longest_stall >= IDLE_STALL
+
+    @property
+    def held_for(self) -> float:
+        """How long the answer held the loop at most, as a learner would measure it."""
+        return max(self.longest_step, self.longest_stall)
 
     def describe_left(self) -> str:
         """The tasks left running and where each waited: ``"worker (in asyncio.Queue.get)"``."""
@@ -197,6 +207,7 @@ def run_coroutine(
     loop.set_exception_handler(
         lambda _loop, context: outcome.loop_errors.append(_describe(context))
     )
+    _time_callbacks(loop, outcome)
     _note_waits(loop, outcome.waits)
     answer_tasks: list[asyncio.Task[Any]] = []
     watch = _LoopWatch(outcome)
@@ -234,6 +245,40 @@ def run_coroutine(
     return outcome
 
 
+def _time_callbacks(loop: asyncio.AbstractEventLoop, outcome: Outcome) -> None:
+    """Time every callback scheduled on ``loop`` (task steps and timers): the longest, and
+    the CPU time it used, go into ``outcome`` (less any time spent collecting garbage).
+
+    ``call_soon`` and ``call_at`` are wrapped on this loop only (``call_later`` goes
+    through ``call_at``); checkers that wrap them too wrap these.
+    """
+    call_soon, call_at = loop.call_soon, loop.call_at
+
+    def timed(callback: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(callback)  # the handle's repr still names the real callback
+        def run(*args: Any) -> Any:
+            wall, cpu, collecting = time.perf_counter(), time.thread_time(), _collections.seconds
+            try:
+                return callback(*args)
+            finally:
+                collected = _collections.seconds - collecting
+                took = time.perf_counter() - wall - collected
+                if took > outcome.longest_step:
+                    outcome.longest_step = took
+                    outcome.step_cpu = max(0.0, time.thread_time() - cpu - collected)
+
+        return run
+
+    def timed_call_soon(callback: Any, *args: Any, context: Any = None) -> Any:
+        return call_soon(timed(callback), *args, context=context)
+
+    def timed_call_at(when: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        return call_at(when, timed(callback), *args, context=context)
+
+    loop.call_soon = timed_call_soon  # type: ignore[method-assign]
+    loop.call_at = timed_call_at  # type: ignore[method-assign]
+
+
 def _note_waits(loop: asyncio.AbstractEventLoop, waits: list[float]) -> None:
     """Note in ``waits`` every timer the answer's own code asks ``loop`` for.
 
@@ -250,9 +295,11 @@ def _note_waits(loop: asyncio.AbstractEventLoop, waits: list[float]) -> None:
 
     def noting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
         # call_later goes through call_at: a wait is noted once, by whichever came first.
+        # A deadline (asyncio.timeout(0.3)) was computed from the clock a moment ago: to
+        # the hundredth, it is what was asked, even when the thread was paused between.
         caller = sys._getframe(1).f_code
         if caller is not _CALL_LATER and _asked_by_the_answer():
-            waits.append(round(when - loop.time(), 3))
+            waits.append(round(when - loop.time(), 2))
         return call_at(when, callback, *args, **kwargs)
 
     loop.call_later = noting_call_later  # type: ignore[method-assign]
