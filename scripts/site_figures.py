@@ -49,7 +49,7 @@ def diagrams() -> dict[str, str]:
 def draw(sources: dict[str, str]) -> dict[str, str]:
     """Render each diagram in JupyterLab and return its SVG, by key."""
     sys.path.insert(0, str(ROOT / "tests" / "course"))
-    from browser_setup import find_chromium
+    from browser_setup import CHROMIUM_ARGS, find_chromium
     from lab_server import running_jupyterlab
     from playwright.sync_api import sync_playwright
 
@@ -63,7 +63,7 @@ def draw(sources: dict[str, str]) -> dict[str, str]:
         with running_jupyterlab(Path(folder)) as lab, sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=find_chromium(),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                args=CHROMIUM_ARGS,
             )
             page = browser.new_page()
             page.goto(lab.url("/lab/tree/diagrams.ipynb?reset"))

@@ -184,11 +184,7 @@ def format_report(report: WorkbookReport) -> str:
         lines.append("  no exercises found: does the notebook import them in its first cells?")
     for error in report.cell_errors:
         lines.append(f"  note: {error}")
-    counts = [
-        f"{sum(e.status == status for e in report.exercises)} {status}"
-        for status in (PASSED, WRONG, NOT_ATTEMPTED, NOT_CHECKED)
-        if any(e.status == status for e in report.exercises)
-    ]
+    counts = _counts(report.exercises, (PASSED, WRONG, NOT_ATTEMPTED, NOT_CHECKED))
     lines.append(f"  {len(report.exercises)} exercises: " + ", ".join(counts))
     return "\n".join(lines)
 
@@ -197,11 +193,13 @@ def format_total(reports: list[WorkbookReport]) -> str:
     """The course's line under the tables, e.g. ``course: 5 of 46 exercises passed ...``."""
     exercises = [e for report in reports for e in report.exercises]
     passed = sum(e.status == PASSED for e in exercises)
-    rest = [
-        f"{sum(e.status == status for e in exercises)} {status}"
-        for status in (WRONG, NOT_ATTEMPTED, NOT_CHECKED)
-        if any(e.status == status for e in exercises)
-    ]
+    rest = _counts(exercises, (WRONG, NOT_ATTEMPTED, NOT_CHECKED))
     workbooks = f"{len(reports)} workbook{'s' if len(reports) != 1 else ''}"
     line = f"course: {passed} of {len(exercises)} exercises passed in {workbooks}"
     return line + (" (" + ", ".join(rest) + ")" if rest else "")
+
+
+def _counts(exercises: list[ExerciseStatus], statuses: tuple[str, ...]) -> list[str]:
+    """``["2 passed", "1 wrong"]``: how many exercises have each status, those with any."""
+    found = [(sum(e.status == status for e in exercises), status) for status in statuses]
+    return [f"{count} {status}" for count, status in found if count]

@@ -25,6 +25,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+# How the course's tests and scripts start Chromium: no sandbox (containers, root), no
+# GPU, and nothing fetched from the internet behind the test's back.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser_setup import HOW_TO_GET_ONE, find_chromium
+from browser_setup import CHROMIUM_ARGS, HOW_TO_GET_ONE, find_chromium
 from lab_server import JupyterLab, running_jupyterlab
 
 pytestmark = pytest.mark.browser
@@ -62,14 +62,6 @@ SCREENSHOTS = REPO / "screenshots" / "latest"
 COMMITTED_NOTEBOOKS = ("notebooks",)  # what the test opens (copies of)
 
 STAMP = re.compile(r"\[\d+\.\ds\]")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGE_LOAD_TIMEOUT = 90  # s: JupyterLab's page and the lesson's kernel, on a busy machine
 LESSON_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT", 300))  # s: Run All, one lesson
 VIEWPORT = {"width": 1280, "height": 900}

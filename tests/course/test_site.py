@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_setup import find_chromium
+from browser_setup import CHROMIUM_ARGS, find_chromium
 
 pytestmark = pytest.mark.site
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 ID = re.compile(r'\bid="([^"]+)"')

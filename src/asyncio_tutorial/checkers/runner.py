@@ -102,8 +102,6 @@ class Outcome:
     (waits asked for by the checker's own helpers, ``download`` say, are not here)."""
     longest_stall: float = 0.0
     """The longest time the event loop could not run anything else, in seconds."""
-    stall_cpu: float = 0.0
-    """The CPU time the answer's thread used during that longest stall."""
     longest_step: float = 0.0
     """The longest a single callback of the loop ran (a task's step, a timer's callback)."""
     step_cpu: float = 0.0
@@ -404,23 +402,20 @@ class _LoopWatch:
     """Checks in on the loop every few milliseconds and records the longest delay.
 
     ``asyncio.sleep`` hands control back to the loop; if the loop is free, the
-    watchdog task wakes on time.  If an answer holds the loop (``time.sleep``, a long
-    computation) the wake-up comes late by that long.  The thread's CPU time over the
-    same stretch tells a busy loop (CPU time close to the delay) from a machine that
-    was merely busy with other programs (this thread was not even running, so it used
-    no CPU time).  Time Python spent collecting garbage meanwhile is not the answer's
-    doing, and is left out of both.
+    watchdog task wakes on time.  If anything holds the loop (``time.sleep``, a blocking
+    read) the wake-up comes late by that long: held ``IDLE_STALL`` or more, the answer
+    blocked it.  (A busy loop is told by the one callback that computed, timed by
+    ``_time_callbacks``.)  Time Python spent collecting garbage is left out.
     """
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.wall = time.perf_counter()
-        self.cpu = time.thread_time()
         self.collecting = _collections.seconds
 
     async def run(self) -> None:
         while True:
-            self.wall, self.cpu = time.perf_counter(), time.thread_time()
+            self.wall = time.perf_counter()
             self.collecting = _collections.seconds
             await _sleep(WATCHDOG_INTERVAL)  # the real one, whatever an answer patched
             self.check_in()
@@ -429,9 +424,7 @@ class _LoopWatch:
         """Record how late this moment is, compared with the watchdog's next wake-up."""
         collecting = _collections.seconds - self.collecting
         late = time.perf_counter() - self.wall - WATCHDOG_INTERVAL - collecting
-        if late > self.outcome.longest_stall:
-            self.outcome.longest_stall = late
-            self.outcome.stall_cpu = max(0.0, time.thread_time() - self.cpu - collecting)
+        self.outcome.longest_stall = max(self.outcome.longest_stall, late)
 
     def responsive(self) -> bool:
         """Whether the loop has had a turn lately (callable from any thread)."""
