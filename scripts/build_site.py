@@ -40,6 +40,8 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import site_figures  # noqa: E402  (scripts/site_figures.py: the diagrams' drawings)
 
+from asyncio_tutorial.workbooks import lesson_name, lesson_number, workbook_name  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGING = ROOT / ".site-build"
 FOLDERS = ("notebooks", "exercises", "solutions")
@@ -96,13 +98,14 @@ def banner(folder: str, path: Path, notebook: nbformat.NotebookNode) -> str:
         text = (
             f"This page is the workbook `{name}`. Its checks run your answers for real, so they "
             f"work in JupyterLab, not on this page. {run} Each exercise's hints are below it; the "
-            f"[worked answers](../solutions/{path.name}) are one click away, after you have tried."
+            f"[worked answers](../solutions/{lesson_name(path.name)}) are one click away, after "
+            "you have tried."
         )
         title = "Try these exercises"
     else:
         text = (
             f"This page is `{name}`: the worked answers, checked, with their outputs. "
-            f"Try the [exercises](../exercises/{path.name}) first. {run}"
+            f"Try the [exercises](../exercises/{workbook_name(path.name)}) first. {run}"
         )
         title = "Worked answers"
     return f":::{{admonition}} {title}\n:class: tip\n\n{text}\n:::"
@@ -128,7 +131,7 @@ def hints_cell(exercise: object, solutions: str) -> nbformat.NotebookNode:
 
 def lesson_exercises(path: Path) -> dict[str, object]:
     """The exercises of a workbook, by name, from its lesson's checkers."""
-    number = path.name[:2]
+    number = lesson_number(path.name)
     module = importlib.import_module(f"asyncio_tutorial.checkers.lesson{number}")
     return {e.name: e for e in module.EXERCISES}
 
@@ -176,7 +179,8 @@ def stage_notebook(folder: str, path: Path, target: Path) -> None:
         cells.append(cell)
         found = CHECK.search(cell.source) if cell.cell_type == "code" else None
         if found and found[1] in exercises:
-            cells.append(hints_cell(exercises[found[1]], f"../solutions/{path.name}"))
+            answers = f"../solutions/{lesson_name(path.name)}"
+            cells.append(hints_cell(exercises[found[1]], answers))
     # The heading with the lesson's title must come first, for the page's title.
     first_heading = next(
         i for i, c in enumerate(cells) if c.cell_type == "markdown" and "\n# " in "\n" + c.source
@@ -217,15 +221,16 @@ def stage(staging: Path) -> None:
         shutil.copy2(image, source / "screenshots" / image.name)
     for folder in FOLDERS:
         (source / folder).mkdir()
-        for path in sorted((ROOT / folder).glob("[0-9][0-9]-*.ipynb")):
+        for path in sorted((ROOT / folder).glob("*[0-9][0-9]-*.ipynb")):
             stage_notebook(folder, path, source / folder / path.name)
     lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    workbooks = {p.stem for p in (ROOT / "exercises").glob("[0-9][0-9]-*.ipynb")}
+    workbooks = {p.stem for p in (ROOT / "exercises").glob("workbook-[0-9][0-9]-*.ipynb")}
     course = []
     for lesson in lessons:
         course.append(f"notebooks/{lesson}")
-        if lesson in workbooks:
-            course.append(f"Exercises {lesson[:2]} <exercises/{lesson}>")
+        workbook = Path(workbook_name(lesson + ".ipynb")).stem
+        if workbook in workbooks:
+            course.append(f"Exercises {lesson[:2]} <exercises/{workbook}>")
     answers = [
         f"solutions/{p.stem}" for p in sorted((ROOT / "solutions").glob("[0-9][0-9]-*.ipynb"))
     ]

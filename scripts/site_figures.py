@@ -38,7 +38,7 @@ def diagrams() -> dict[str, str]:
     """Every Mermaid diagram in the course's notebooks, by key."""
     found = {}
     for folder in FOLDERS:
-        for path in sorted((ROOT / folder).glob("[0-9][0-9]-*.ipynb")):
+        for path in sorted((ROOT / folder).glob("*[0-9][0-9]-*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
                 if cell.cell_type == "markdown":
                     for source in MERMAID.findall(cell.source):

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="how one workbook's exercises stand; exit 1 unless all pass"
     )
-    check.add_argument("file", help="a workbook, e.g. exercises/01-coroutines.ipynb")
+    check.add_argument("file", help="a workbook, e.g. exercises/workbook-01-coroutines.ipynb")
     check.set_defaults(run=_check)
 
     upd = commands.add_parser(

@@ -17,7 +17,6 @@ import importlib
 import json
 import multiprocessing
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -138,7 +137,9 @@ def read_report(path: Path, executed: nbformat.NotebookNode) -> WorkbookReport:
 
 def _in_lesson_order(path: Path, found: dict[str, ExerciseStatus]) -> list[ExerciseStatus]:
     """Every exercise of the workbook's lesson, including those the kernel never saw."""
-    lesson = _lesson_number(path)
+    from asyncio_tutorial.workbooks import lesson_number
+
+    lesson = lesson_number(path.name)
     expected = _lesson_exercises(lesson) if lesson else []
     statuses = []
     for exercise in expected:
@@ -153,11 +154,6 @@ def _in_lesson_order(path: Path, found: dict[str, ExerciseStatus]) -> list[Exerc
     if not expected:
         statuses.extend(found.values())
     return statuses
-
-
-def _lesson_number(path: Path) -> str | None:
-    match = re.match(r"(\d+)-", path.name)
-    return match[1] if match else None
 
 
 def _lesson_exercises(lesson: str) -> list:

@@ -92,7 +92,7 @@ def learner_answered_it(root: Path, name: str, current: bytes) -> bool:
     """A workbook that is not what the generator makes from the solutions: answers."""
     from asyncio_tutorial import workbooks
 
-    solutions = root / "solutions" / PurePosixPath(name).name
+    solutions = root / "solutions" / workbooks.lesson_name(PurePosixPath(name).name)
     if not solutions.exists():
         return True
     return workbooks.render(solutions) != current.decode("utf-8")

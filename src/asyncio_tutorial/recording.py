@@ -42,7 +42,7 @@ def find_notebooks(paths: list[str | os.PathLike[str]]) -> list[Path]:
         else:
             raise FileNotFoundError(
                 f"{path} is neither a notebook nor a folder: give one such as "
-                "exercises/01-coroutines.ipynb, or run this from the course's top folder"
+                "exercises/workbook-01-coroutines.ipynb, or run this from the course's top folder"
             )
     return found
 

@@ -9,7 +9,9 @@ update a file that has local changes, and merging notebooks by hand is no fun.  
 2. puts those notebooks back as published (``git checkout``), so nothing is in the way;
 3. fetches the new version (``git pull --ff-only``);
 4. carries the learner's answers over into the new workbooks: each exercise's answer
-   cell goes back in place of its stub (:func:`asyncio_tutorial.workbooks.carry_answers`);
+   cell goes back in place of its stub (:func:`asyncio_tutorial.workbooks.carry_answers`),
+   also when the new version renamed the workbook (older versions named a workbook like
+   its lesson, ``exercises/03-tasks.ipynb``; it is ``workbook-03-tasks.ipynb`` now);
 5. says what it kept, and where the old files are.
 
 Lessons come back fresh: run them again.  The learner's own copy of each (with any notes
@@ -66,8 +68,14 @@ def update(root: Path, pull: tuple[str, ...] = ("pull", "--ff-only")) -> int:
         print("could not fetch the new version (see above); your work is put back as it was")
     for name, copy in kept.items():
         if name.startswith("exercises/"):
-            _put_answers_back(root / name, copy)
+            _put_answers_back(_current_workbook(root / name), copy)
     return fetched.returncode
+
+
+def _current_workbook(path: Path) -> Path:
+    """Where the workbook once at ``path`` is now: older versions named it like its lesson."""
+    renamed = path.with_name(workbooks.workbook_name(path.name))
+    return renamed if not path.exists() and renamed.exists() else path
 
 
 def _put_answers_back(workbook_path: Path, old_copy: Path) -> None:

@@ -11,7 +11,7 @@ code sits between two marker lines (nbgrader's)::
         ### END SOLUTION
 
 ``make exercises`` (``python -m asyncio_tutorial exercises``) writes
-``exercises/NN-topic.ipynb`` from it: each marked region becomes a stub, indented
+``exercises/workbook-NN-topic.ipynb`` from it: each marked region becomes a stub, indented
 like the markers, that an untouched exercise reports as *not attempted*::
 
     async def greet(name: str) -> str:
@@ -30,6 +30,12 @@ answers (a stub replaced by code), regenerating it carries each answer over into
 new workbook (see :func:`carry_answers`), and the learner's file as it was is kept in
 ``backups/``.  ``python -m asyncio_tutorial update`` does the same after fetching a new
 version of the course.
+
+A workbook's file name starts with ``workbook-`` (:func:`workbook_name`) so that a
+lesson and its workbook, open side by side in JupyterLab, have tabs that can be told
+apart even when a long name is cut short.  Workbooks of course versions that named them
+like their lessons (``exercises/NN-topic.ipynb``) are renamed by ``make exercises`` and
+``make update``, answers and all (:func:`adopt_old_workbook`).
 """
 
 from __future__ import annotations
@@ -46,6 +52,27 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = ("# Your code here", "raise NotImplementedError")
 SOLUTIONS_ONLY_TAG = "solutions-only"
+
+
+WORKBOOK_PREFIX = "workbook-"
+_LESSON_FILE = re.compile(r"^(?:workbook-)?(?P<lesson>(?P<number>\d\d)-[^/]*)$")
+
+
+def workbook_name(lesson_file: str) -> str:
+    """``03-tasks.ipynb`` (a lesson's or a solutions notebook's name) -> its workbook's."""
+    return WORKBOOK_PREFIX + lesson_name(lesson_file)
+
+
+def lesson_name(file_name: str) -> str:
+    """``workbook-03-tasks.ipynb`` (or an older ``03-tasks.ipynb``) -> ``03-tasks.ipynb``."""
+    match = _LESSON_FILE.match(file_name)
+    return match["lesson"] if match else file_name
+
+
+def lesson_number(file_name: str) -> str | None:
+    """``"03"`` for a lesson, solutions notebook or workbook of lesson 03; else None."""
+    match = _LESSON_FILE.match(file_name)
+    return match["number"] if match else None
 
 
 class MarkerError(ValueError):
@@ -215,9 +242,35 @@ def generate_all(solutions_folder: Path, exercises_folder: Path) -> list[tuple[P
         )
     done = []
     for path in sorted(solutions_folder.glob("*.ipynb")):
-        target = exercises_folder / path.name
+        target = exercises_folder / workbook_name(path.name)
+        adopt_old_workbook(exercises_folder / lesson_name(path.name), target)
         done.append((target, generate(path, target)))
     return done
+
+
+def adopt_old_workbook(old_path: Path, workbook_path: Path) -> bool:
+    """Move a workbook named as older course versions named it to its current name.
+
+    ``exercises/03-tasks.ipynb`` becomes ``exercises/workbook-03-tasks.ipynb`` (when no
+    file has that name yet), so that the learner's answers in it are carried over into
+    the new workbook by :func:`generate` as usual.  A copy of the old file is kept in
+    ``backups/`` first.  Returns whether a file was moved.
+    """
+    if old_path == workbook_path or not old_path.is_file():
+        return False
+    if workbook_path.exists():
+        print(
+            f"{old_path.parent.name}/{old_path.name} is a workbook of an older version of "
+            f"the course, left as it is: {workbook_path.name} is the current one"
+        )
+        return False
+    kept = backup(old_path)
+    old_path.rename(workbook_path)
+    print(
+        f"{old_path.parent.name}/{old_path.name} is now called {workbook_path.name} "
+        f"(a copy of the file as it was: {kept})"
+    )
+    return True
 
 
 def solution_source(notebook_path: Path, answer: str) -> str:

@@ -1,7 +1,7 @@
 """Load the exercises' worked answers and stubs from the notebooks themselves.
 
 The worked answers live in ``solutions/NN-topic.ipynb`` and the stubs in the generated
-``exercises/NN-topic.ipynb``: tests run exactly those, never copies kept here.
+``exercises/workbook-NN-topic.ipynb``: tests run exactly those, never copies kept here.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def worked(lesson: str) -> dict[str, Any]:
 
 
 def stubs(lesson: str) -> dict[str, Any]:
-    """What the learner's workbook ``exercises/<lesson>.ipynb`` defines before any edit."""
-    return definitions(ROOT / "exercises" / f"{lesson}.ipynb")
+    """What the learner's workbook ``exercises/workbook-<lesson>.ipynb`` defines unedited."""
+    return definitions(ROOT / "exercises" / f"workbook-{lesson}.ipynb")
 
 
 def lessons_with_exercises() -> list[str]:

@@ -59,7 +59,7 @@ LESSONS = sorted(
     ),
 )
 SCREENSHOTS = REPO / "screenshots" / "latest"
-COMMITTED_NOTEBOOKS = ("notebooks",)  # what the test opens (copies of)
+COMMITTED_NOTEBOOKS = ("notebooks", "exercises")  # what the test opens (copies of)
 
 STAMP = re.compile(r"\[\d+\.\ds\]")
 PAGE_LOAD_TIMEOUT = 90  # s: JupyterLab's page and the lesson's kernel, on a busy machine
@@ -218,17 +218,24 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """JupyterLab serving a copy of the lessons, with the course's settings."""
-    before = notebook_hashes()
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the lessons and workbooks, for JupyterLab to serve."""
     root = tmp_path_factory.mktemp("course")
-    shutil.copytree(
-        REPO / "notebooks",
-        root / "notebooks",
-        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-    )
+    for folder in COMMITTED_NOTEBOOKS:
+        shutil.copytree(
+            REPO / folder,
+            root / folder,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(lab_root: Path) -> Iterator[JupyterLab]:
+    """JupyterLab serving a copy of the lessons and workbooks, with the course's settings."""
+    before = notebook_hashes()
     try:
-        with running_jupyterlab(root) as server:
+        with running_jupyterlab(lab_root) as server:
             yield server
     finally:
         after = notebook_hashes()
@@ -323,6 +330,233 @@ def test_course_settings_turn_off_news_and_update_checks(lab: JupyterLab) -> Non
     )
 
 
+# Every open notebook: its path, kernel status, whether its kernel's info has come in,
+# and whether JupyterLab thinks it has unsaved changes.
+OPEN_NOTEBOOKS_JS = """
+() => [...window.jupyterapp.shell.widgets('main')].map((w) => {
+  const session = w.sessionContext && w.sessionContext.session;
+  return {
+    path: w.context ? w.context.path : null,
+    status: w.sessionContext ? w.sessionContext.kernelDisplayStatus : null,
+    dirty: w.context ? w.context.model.dirty : null,
+    language: w.context ? (w.context.model.getMetadata('language_info') || null) : null,
+    kernel: !!(session && session.kernel),
+  };
+})
+"""
+OPENED_TOGETHER = 8  # notebooks opened at once (each starts a kernel)
+
+
+def _batches(paths: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(paths), size):
+        yield paths[start : start + size]
+
+
+def test_every_lesson_and_workbook_closes_untouched(
+    page: Any, lab: JupyterLab, lab_root: Path
+) -> None:
+    """Open each notebook as a learner does, let its kernel start, close it: no "Save
+    changes?" question and no file changed (the kernel's language_info must not differ
+    from the notebook's, or JupyterLab marks it unsaved and autosave rewrites it)."""
+    names = sorted(
+        str(path.relative_to(lab_root))
+        for folder in COMMITTED_NOTEBOOKS
+        for path in (lab_root / folder).glob("*.ipynb")
+    )
+    assert len(names) >= 23, names  # 12 lessons, 11 workbooks
+    before = {name: (lab_root / name).read_bytes() for name in names}
+    problems: list[str] = []
+    for batch in _batches(names, OPENED_TOGETHER):
+        for name in batch:
+            page.evaluate(
+                "(path) => { window.jupyterapp.commands.execute('docmanager:open', "
+                "{path, factory: 'Notebook'}); return true; }",
+                name,
+            )
+        deadline = time.monotonic() + PAGE_LOAD_TIMEOUT
+        while True:
+            opened = page.evaluate(OPEN_NOTEBOOKS_JS)
+            ready = [o for o in opened if o["status"] == "idle" and o["kernel"]]
+            if len(ready) == len(batch):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"kernels not idle within {PAGE_LOAD_TIMEOUT} s: {opened}")
+            time.sleep(0.25)
+        # the kernel's info reply (language_info) is applied once it has come in
+        page.evaluate(
+            """() => Promise.all([...window.jupyterapp.shell.widgets('main')].map(
+                 (w) => w.sessionContext.session.kernel.info)).then(() => true)"""
+        )
+        time.sleep(1.0)
+        for notebook in page.evaluate(OPEN_NOTEBOOKS_JS):
+            if notebook["dirty"]:
+                problems.append(
+                    f"{notebook['path']} is marked unsaved as soon as it opened "
+                    f"(language_info now {notebook['language']})"
+                )
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('application:close-all'); return true; }"
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            dialog = page.evaluate(
+                "() => { const d = document.querySelector('.jp-Dialog');"
+                " return d ? d.textContent : null; }"
+            )
+            if dialog:
+                problems.append(f"closing {batch} asked: {dialog!r}")
+                break
+            if not page.evaluate("() => [...window.jupyterapp.shell.widgets('main')].length"):
+                break
+            if time.monotonic() > deadline:
+                problems.append(f"closing {batch} did not close them within 15 s")
+                break
+            time.sleep(0.2)
+        lab.shut_down_kernels()
+        if problems:
+            break
+    changed = [name for name in names if (lab_root / name).read_bytes() != before[name]]
+    if changed:
+        problems.append(f"files changed by opening and closing them: {changed}")
+    assert not problems, "\n".join(problems)
+
+
+# The text a tab label shows: all of it, or as much as fits before its ellipsis.
+VISIBLE_TAB_LABELS_JS = """
+() => {
+  const context = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tabLabel')].map((el) => {
+    const style = getComputedStyle(el);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const text = el.textContent;
+    let shown = text.length;
+    if (el.scrollWidth > el.clientWidth) {
+      const room = el.clientWidth - context.measureText('…').width;
+      shown = 0;
+      while (shown < text.length && context.measureText(text.slice(0, shown + 1)).width <= room) {
+        shown++;
+      }
+    }
+    return {text, visible: text.slice(0, shown)};
+  });
+}
+"""
+
+
+def test_a_lesson_and_its_workbook_have_tabs_that_can_be_told_apart(
+    page: Any, lab: JupyterLab
+) -> None:
+    """Side by side, as a learner works: the lesson with the longest name and its workbook."""
+    lesson = "notebooks/06-synchronization-and-queues.ipynb"
+    workbook = "exercises/workbook-06-synchronization-and-queues.ipynb"
+    for path, mode in ((lesson, "tab-after"), (workbook, "split-right")):
+        page.evaluate(
+            "([path, mode]) => window.jupyterapp.commands.execute('docmanager:open', "
+            "{path, factory: 'Notebook', options: {mode}}).then(() => true)",
+            [path, mode],
+        )
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tabLabel').length == 2"
+    )
+    time.sleep(0.5)  # layout settles after the split
+    labels = page.evaluate(VISIBLE_TAB_LABELS_JS)
+    assert sorted(label["text"] for label in labels) == [
+        "06-synchronization-and-queues.ipynb",
+        "workbook-06-synchronization-and-queues.ipynb",
+    ], labels
+    visible = [label["visible"] for label in labels]
+    assert all(len(v) >= 10 for v in visible), labels
+    assert visible[0] != visible[1], f"the two tabs read the same: {labels}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(SCREENSHOTS / "lesson-and-workbook-tabs.png"),
+        clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 160},
+    )
+
+
+WRONG_GREET = '''async def greet(name):
+    """Wait 0.1 s, then return a greeting for name."""
+    asyncio.sleep(0.1)  # a first try
+    return f"Hello, {name}!"'''
+
+# For each output of the cells given: its text, and how many lines the page shows it in
+# (more lines than the text has: the output area broke a line at its edge).
+RENDERED_LINES_JS = """
+(indexes) => indexes.map((i) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+  return [...cell.node.querySelectorAll('.jp-OutputArea-output pre')].map((pre) => {
+    const style = getComputedStyle(pre);
+    const lineHeight = parseFloat(style.lineHeight);
+    const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+    return {text: pre.textContent, shown: Math.round((pre.clientHeight - padding) / lineHeight),
+            sideways: pre.scrollWidth > pre.clientWidth + 1};
+  });
+})
+"""
+
+
+def run_cell(page: Any, index: int) -> None:
+    """Select the cell at ``index`` and run it (Shift+Enter); wait until it has run."""
+    before = page.evaluate(
+        """(i) => { const notebook = window.jupyterapp.shell.currentWidget.content;
+             const count = notebook.widgets[i].model.executionCount;
+             notebook.activeCellIndex = i;
+             window.jupyterapp.commands.execute('notebook:run-cell');
+             return count; }""",
+        index,
+    )
+    page.wait_for_function(
+        """([i, before]) => { const panel = window.jupyterapp.shell.currentWidget;
+             const count = panel.content.widgets[i].model.executionCount;
+             return count !== null && count !== before
+               && panel.sessionContext.kernelDisplayStatus === 'idle'; }""",
+        arg=[index, before],
+    )
+
+
+def test_a_wrong_answer_gets_its_verdict_and_hints_readable_at_the_default_width(
+    page: Any, lab: JupyterLab
+) -> None:
+    """A learner's first try at 01 ex1, checked in the workbook; then two hints and
+    hints(), which shows both.  With the file browser open (JupyterLab's default
+    layout), every line of the verdict and the hints fits: none is broken at the edge."""
+    workbook = REPO / "exercises" / "workbook-01-coroutines.ipynb"
+    cell_count, code_cells = expected_cells(workbook)
+    open_lesson(page, lab, workbook, cell_count)
+    page.evaluate(  # the file browser open beside the workbook, as JupyterLab starts
+        """() => { const shell = window.jupyterapp.shell; const panel = shell.currentWidget;
+             shell.activateById('filebrowser'); shell.activateById(panel.id); return true; }"""
+    )
+    answer = next(c.index for c in code_cells if "async def greet(" in c.source)
+    check = next(c.index for c in code_cells if c.source.startswith("ex1.check(greet)"))
+    page.evaluate(
+        """([answer, check, source]) => {
+             const model = window.jupyterapp.shell.currentWidget.content.model.sharedModel;
+             model.getCell(answer).setSource(source);
+             model.insertCell(check + 1, {cell_type: 'code', source: 'ex1.hint()'});
+             model.insertCell(check + 2, {cell_type: 'code', source: 'ex1.hints()'});
+             return true; }""",
+        [answer, check, WRONG_GREET],
+    )
+    setup = [c.index for c in code_cells if c.index < answer and c.source.strip()]
+    for index in (*setup, answer, check, check + 1, check + 1, check + 2):
+        run_cell(page, index)  # the hint cell twice: hint 1, then hint 2
+    verdict, hint, hints = page.evaluate(RENDERED_LINES_JS, [check, check + 1, check + 2])
+    text = lambda outputs: "".join(o["text"] for o in outputs)  # noqa: E731
+    assert "✗ Not yet" in text(verdict) and "never awaited" in text(verdict), verdict
+    assert text(hint).startswith("Hint 2 of 3"), hint
+    assert "Hint 1 of 3" in text(hints) and "Hint 2 of 3" in text(hints), hints
+    for output in (*verdict, *hint, *hints):
+        lines = len(output["text"].rstrip("\n").split("\n"))
+        assert output["shown"] == lines and not output["sideways"], (
+            f"shown in {output['shown']} lines, written in {lines}: {output['text']!r}"
+        )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    scroll_to_cell(page, answer - 1)
+    page.screenshot(path=str(SCREENSHOTS / "verdict-and-hints.png"))
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
 def test_lesson_runs_all_cells_in_jupyterlab(lesson: Path, page: Any, lab: JupyterLab) -> None:
     cell_count, code_cells = expected_cells(lesson)
@@ -356,11 +590,12 @@ def check_late_lines(lesson: Path, state: PageState, code_cells: list[ExpectedCe
 
 
 def open_lesson(page: Any, lab: JupyterLab, lesson: Path, cell_count: int) -> None:
+    """Open a lesson (or a workbook: any notebook of the course) and wait for its kernel."""
     # as a double click in the file browser does
     page.evaluate(
         "(path) => window.jupyterapp.commands"
         ".execute('docmanager:open', {path, factory: 'Notebook'}).then(() => true)",
-        f"notebooks/{lesson.name}",
+        lesson.relative_to(REPO).as_posix(),
     )
     deadline = time.monotonic() + PAGE_LOAD_TIMEOUT
     state = None
@@ -482,13 +717,33 @@ def save_screenshot(page: Any, lesson: Path, state: PageState) -> None:
     best = next(
         (i for i, n in enumerate(stamps) if n >= 2), next((i for i, n in enumerate(stamps) if n), 0)
     )
+    scroll_to_cell(page, best - 1)
+    page.screenshot(path=str(SCREENSHOTS / f"{lesson.stem}.png"))
+    if lesson.stem == TRAP_CELL[0]:
+        scroll_to_cell(
+            page,
+            next(
+                i
+                for i, c in enumerate(nbformat.read(lesson, as_version=4).cells)
+                if TRAP_CELL[1] in c.source
+            )
+            - 1,
+        )
+        page.screenshot(path=str(SCREENSHOTS / "trap-cell.png"))
+
+
+# The screenshot of a "trap" cell, failing on purpose: its lesson, and a line of it.
+TRAP_CELL = ("01-coroutines", "with closing(hello()) as coro:")
+
+
+def scroll_to_cell(page: Any, index: int) -> None:
+    """The cell at ``index`` at the top of the view."""
     # twice: cells skipped by content-visibility get their real height once painted,
     # which moves the target after the first scroll
     for _ in range(2):
         page.evaluate(
             "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
             ".node.scrollIntoView({block: 'start'})",
-            max(best - 1, 0),
+            max(index, 0),
         )
         time.sleep(0.5)
-    page.screenshot(path=str(SCREENSHOTS / f"{lesson.stem}.png"))

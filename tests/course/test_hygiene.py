@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from asyncio_tutorial import workbooks
+
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -45,7 +47,7 @@ def test_notebook_is_valid_and_uses_the_python3_kernel(path: Path) -> None:
 def test_notebook_opens_with_navigation_and_a_numbered_title(path: Path) -> None:
     first = read(path).cells[0]
     assert first.cell_type == "markdown"
-    number = path.name[:2]
+    number = workbooks.lesson_number(path.name)
     assert re.search(rf"^# {number} · \S", first.source, re.MULTILINE), first.source[:200]
     assert LINK.search(first.source), "no navigation links in the first cell"
 

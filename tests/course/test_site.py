@@ -134,7 +134,7 @@ def site_pages() -> list[str]:
 WHOLE = (
     "README.html",
     "notebooks/03-tasks.html",
-    "exercises/03-tasks.html",
+    "exercises/workbook-03-tasks.html",
     "solutions/03-tasks.html",
 )
 
@@ -253,7 +253,7 @@ def test_a_lesson_page_shows_the_recorded_outputs_as_jupyterlab_does(site: Path)
 
 
 def test_workbooks_show_their_hints_and_keep_the_answers_a_click_away(site: Path) -> None:
-    page = site / "exercises" / "03-tasks.html"
+    page = site / "exercises" / "workbook-03-tasks.html"
     workbook = page.read_text(encoding="utf-8")
     assert workbook.count("<summary>Hints for ex") == 6
     assert 'href="../solutions/03-tasks.html' in workbook
@@ -263,5 +263,6 @@ def test_workbooks_show_their_hints_and_keep_the_answers_a_click_away(site: Path
 
 def test_previous_and_next_follow_the_course(site: Path) -> None:
     lesson = (site / "notebooks" / "03-tasks.html").read_text(encoding="utf-8")
-    assert '<a class="prev-page" href="../exercises/02-event-loop.html"' in lesson
-    assert '<a class="next-page" href="../exercises/03-tasks.html"' in lesson  # its exercises
+    # the page before lesson 03 is the workbook of 02; the page after it, its own workbook
+    assert '<a class="prev-page" href="../exercises/workbook-02-event-loop.html"' in lesson
+    assert '<a class="next-page" href="../exercises/workbook-03-tasks.html"' in lesson

@@ -29,7 +29,7 @@ import asyncio_tutorial
 from asyncio_tutorial import published, workbooks
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKBOOK = "exercises/01-coroutines.ipynb"
+WORKBOOK = "exercises/workbook-01-coroutines.ipynb"
 LESSON = "notebooks/00-start-here.ipynb"
 
 
@@ -167,7 +167,8 @@ def test_exercises_keeps_the_answer_when_the_workbook_changes(used: dict[str, Pa
     notebook = nbformat.read(solutions, as_version=4)
     notebook.cells[0].source += "\n\nA sentence added by a new version of the course."
     nbformat.write(notebook, solutions)
-    checkpoint = learner / "exercises" / ".ipynb_checkpoints" / "01-coroutines-checkpoint.ipynb"
+    checkpoints = learner / "exercises" / ".ipynb_checkpoints"
+    checkpoint = checkpoints / "workbook-01-coroutines-checkpoint.ipynb"
     before = digest(checkpoint)
     try:
         done = course(learner, "exercises")
@@ -176,7 +177,7 @@ def test_exercises_keeps_the_answer_when_the_workbook_changes(used: dict[str, Pa
         workbook = (learner / WORKBOOK).read_text(encoding="utf-8")
         assert "A sentence added by a new version" in workbook  # the new workbook...
         assert "await asyncio.sleep(0.1)" in workbook  # ...with the answer in it
-        backups = list((learner / "backups").glob("*/exercises/01-coroutines.ipynb"))
+        backups = list((learner / "backups").glob("*/exercises/workbook-01-coroutines.ipynb"))
         assert len(backups) == 1 and "def greet" in backups[0].read_text(encoding="utf-8")
         assert digest(checkpoint) == before
         again = course(learner, "exercises")  # nothing new: nothing written, no new backup
@@ -236,3 +237,26 @@ def test_update_brings_the_new_version_and_keeps_the_answer(used: dict[str, Path
     assert saved and "[1." in saved[-1].read_text()  # the learner's own outputs, kept
     assert (learner / "notebooks" / "Untitled.ipynb").exists()  # their own notebook stays
     assert "kept your answers (greet)" in done.stdout
+
+
+def test_update_carries_answers_into_workbooks_the_new_version_renamed(tmp_path: Path) -> None:
+    """Older versions named a workbook like its lesson (exercises/01-coroutines.ipynb)."""
+    upstream, learner = tmp_path / "upstream", tmp_path / "learner"
+    subprocess.run(["git", "clone", "-q", str(course_checkout()), str(upstream)], check=True)
+    old_name = "exercises/01-coroutines.ipynb"
+    git(upstream, "mv", WORKBOOK, old_name)
+    git(upstream, "commit", "-q", "-m", "An older version: workbooks named like lessons")
+    subprocess.run(["git", "clone", "-q", str(upstream), str(learner)], check=True)
+    answer_greet(learner / old_name)
+    git(upstream, "mv", old_name, WORKBOOK)
+    git(upstream, "commit", "-q", "-m", "The new version: workbook- names")
+
+    done = course(learner, "update")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (learner / old_name).exists()
+    workbook = (learner / WORKBOOK).read_text(encoding="utf-8")
+    assert "await asyncio.sleep(0.1)" in workbook, done.stdout
+    assert "workbook-01-coroutines.ipynb: kept your answers (greet)" in done.stdout
+    (kept,) = (learner / "backups").glob(f"*/{old_name}")
+    assert "await asyncio.sleep(0.1)" in kept.read_text(encoding="utf-8")
+    assert git(learner, "status", "--porcelain", "--", "exercises") == f" M {WORKBOOK}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -69,7 +70,7 @@ def test_without_markers_shows_the_answer_as_written() -> None:
 def test_committed_workbook_is_what_the_generator_makes(solutions: Path, tmp_path: Path) -> None:
     generated = tmp_path / solutions.name
     workbooks.generate(solutions, generated)
-    committed = ROOT / "exercises" / solutions.name
+    committed = ROOT / "exercises" / workbooks.workbook_name(solutions.name)
     assert committed.exists(), "run `make exercises` and commit exercises/"
     assert committed.read_bytes() == generated.read_bytes(), "run `make exercises`"
     assert not workbooks.generate(solutions, generated), "the generator is not deterministic"
@@ -77,7 +78,9 @@ def test_committed_workbook_is_what_the_generator_makes(solutions: Path, tmp_pat
 
 @pytest.mark.parametrize("solutions", SOLUTIONS, ids=lambda path: path.name)
 def test_workbook_has_no_answers_outputs_or_counts(solutions: Path) -> None:
-    workbook = nbformat.read(ROOT / "exercises" / solutions.name, as_version=4)
+    workbook = nbformat.read(
+        ROOT / "exercises" / workbooks.workbook_name(solutions.name), as_version=4
+    )
     text = json.dumps(workbook)
     assert workbooks.BEGIN not in text and workbooks.END not in text
     for cell in workbook.cells:
@@ -109,7 +112,7 @@ def test_exercises_command_writes_every_workbook(
 ) -> None:
     out = tmp_path / "exercises"
     assert cli.main(["exercises", "--solutions", str(ROOT / "solutions"), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in SOLUTIONS]
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [f"workbook-{p.name}" for p in SOLUTIONS]
     assert "wrote" in capsys.readouterr().out
 
 
@@ -120,7 +123,7 @@ def test_check_exits_with_1_unless_every_exercise_passed(
         exercises = [progress.ExerciseStatus(f"ex{i}", "t", s) for i, s in enumerate(statuses)]
         return progress.WorkbookReport(Path("x.ipynb"), exercises)
 
-    workbook = str(ROOT / "exercises" / "01-coroutines.ipynb")
+    workbook = str(ROOT / "exercises" / "workbook-01-coroutines.ipynb")
     for statuses, code in [
         ([progress.PASSED, progress.PASSED], 0),
         ([progress.PASSED, progress.NOT_ATTEMPTED], 1),
@@ -205,3 +208,62 @@ def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path:
     for cell in executed.cells:
         for output in cell.get("outputs", []):
             assert output.get("name") != "stderr", output.text  # no warnings leaked
+
+
+def test_workbook_names_start_with_workbook_so_tabs_differ_from_lessons() -> None:
+    assert workbooks.workbook_name("06-synchronization-and-queues.ipynb") == (
+        "workbook-06-synchronization-and-queues.ipynb"
+    )
+    for name in ("workbook-03-tasks.ipynb", "03-tasks.ipynb"):  # older courses: the latter
+        assert workbooks.lesson_name(name) == "03-tasks.ipynb"
+        assert workbooks.lesson_number(name) == "03"
+    assert workbooks.lesson_number("Untitled.ipynb") is None
+    lessons = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    for workbook in (ROOT / "exercises").glob("*.ipynb"):
+        assert workbook.name.startswith("workbook-"), workbook.name
+        assert workbook.name not in lessons
+
+
+def test_exercises_renames_an_older_versions_workbook_and_keeps_its_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A course folder from before the ``workbook-`` names, updated by unpacking."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    (course / "exercises").mkdir()
+    old = course / "exercises" / "01-coroutines.ipynb"
+    shutil.copy(ROOT / "exercises" / "workbook-01-coroutines.ipynb", old)
+    notebook = nbformat.read(old, as_version=4)
+    (cell,) = [c for c in notebook.cells if "def greet(" in c.source]
+    cell.source = workbooks.solution_source(course / "solutions" / "01-coroutines.ipynb", "greet")
+    nbformat.write(notebook, old)
+    untouched = course / "exercises" / "02-event-loop.ipynb"  # no answers in this one
+    shutil.copy(ROOT / "exercises" / "workbook-02-event-loop.ipynb", untouched)
+
+    workbooks.generate_all(course / "solutions", course / "exercises")
+    shown = capsys.readouterr().out
+    assert not old.exists() and not untouched.exists()
+    assert sorted(p.name for p in (course / "exercises").glob("*.ipynb")) == [
+        f"workbook-{p.name}" for p in SOLUTIONS
+    ]
+    renamed = course / "exercises" / "workbook-01-coroutines.ipynb"
+    assert "await asyncio.sleep(0.1)" in renamed.read_text(encoding="utf-8")
+    assert "01-coroutines.ipynb is now called workbook-01-coroutines.ipynb" in shown
+    kept = list((course / "backups").glob("*/exercises/01-coroutines.ipynb"))
+    assert len(kept) == 1 and "await asyncio.sleep(0.1)" in kept[0].read_text(encoding="utf-8")
+    assert (course / "exercises" / "workbook-02-event-loop.ipynb").read_bytes() == (
+        ROOT / "exercises" / "workbook-02-event-loop.ipynb"
+    ).read_bytes()
+
+
+def test_an_older_workbook_beside_the_current_one_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    shutil.copytree(ROOT / "exercises", course / "exercises")
+    old = course / "exercises" / "03-tasks.ipynb"
+    old.write_bytes(b"a learner's own file")
+    workbooks.generate_all(course / "solutions", course / "exercises")
+    assert old.read_bytes() == b"a learner's own file"
+    assert "03-tasks.ipynb is a workbook of an older version" in capsys.readouterr().out

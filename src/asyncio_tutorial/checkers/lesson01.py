@@ -1,6 +1,6 @@
 """Lesson 01's exercises: writing, awaiting and driving coroutines.
 
-The workbook ``exercises/01-coroutines.ipynb`` starts with::
+The workbook ``exercises/workbook-01-coroutines.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson01 import ex1, ex2, ex3, ex4
 

@@ -1,6 +1,6 @@
 """Lesson 02's exercises: the event loop, its callbacks, and what blocks it.
 
-The workbook ``exercises/02-event-loop.ipynb`` starts with::
+The workbook ``exercises/workbook-02-event-loop.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson02 import ex1, ex2, ex3, ex4, ex5
 

@@ -1,6 +1,6 @@
 """Lesson 03's exercises: tasks, concurrency, timeouts, cancellation and shield.
 
-The workbook ``exercises/03-tasks.ipynb`` starts with::
+The workbook ``exercises/workbook-03-tasks.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson03 import ex1, ex2, ex3, ex4, ex5, ex6
 

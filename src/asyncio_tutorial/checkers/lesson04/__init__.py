@@ -1,6 +1,6 @@
 """Lesson 04's exercises: futures completed by timers, callbacks, threads and thread pools.
 
-The workbook ``exercises/04-futures.ipynb`` starts with::
+The workbook ``exercises/workbook-04-futures.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson04 import ex1, ex2, ex3, ex4
 

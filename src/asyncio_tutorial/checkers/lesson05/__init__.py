@@ -1,6 +1,6 @@
 """Lesson 05's exercises: a line-protocol client, a subprocess watcher, an HTTP fetcher.
 
-The workbook ``exercises/05-async-io.ipynb`` starts with::
+The workbook ``exercises/workbook-05-async-io.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson05 import ex1, ex2, ex3
 

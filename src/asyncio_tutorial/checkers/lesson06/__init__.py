@@ -1,6 +1,6 @@
 """Lesson 06's exercises: locks, semaphores and a pool of workers over a queue.
 
-The workbook ``exercises/06-synchronization-and-queues.ipynb`` starts with::
+The workbook ``exercises/workbook-06-synchronization-and-queues.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson06 import Account, download, ex1, ex2, ex3
 

@@ -1,6 +1,6 @@
 """Lesson 07's exercises: blocking calls in threads, computing in processes, and choosing.
 
-The workbook ``exercises/07-concurrency-vs-parallelism.ipynb`` starts with::
+The workbook ``exercises/workbook-07-concurrency-vs-parallelism.ipynb`` starts with::
 
     from asyncio_tutorial import cpu
     from asyncio_tutorial.checkers.lesson07 import REPORTS, ex1, ex2, ex3, read_report

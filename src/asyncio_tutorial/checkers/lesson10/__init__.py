@@ -1,6 +1,6 @@
 """Lesson 10's exercises: find where tasks are stuck, and write tests that catch bugs.
 
-The workbook ``exercises/10-debugging-and-testing.ipynb`` starts with::
+The workbook ``exercises/workbook-10-debugging-and-testing.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson10 import Booking, ex1, ex2, ex3, retry
 

@@ -1,6 +1,6 @@
 """Lesson 11's exercises: the crawler's retry policy, its worker, and its shutdown.
 
-The workbook ``exercises/11-capstone.ipynb`` starts with::
+The workbook ``exercises/workbook-11-capstone.ipynb`` starts with::
 
     from asyncio_tutorial.checkers.lesson11 import (
         TIMEOUT, TRIES, Crawl, Failed, crawl_worker, ex1, ex2, ex3, fetch_once, fetch_page,
