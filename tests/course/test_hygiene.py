@@ -93,8 +93,7 @@ def test_workbook_is_clean(path: Path) -> None:
 def test_lessons_solutions_and_workbooks_match_by_name() -> None:
     lessons = {p.name for p in LESSONS}
     solutions = {p.name for p in SOLUTIONS}
-    workbooks = {p.name for p in WORKBOOKS}
-    assert solutions == workbooks
+    assert {p.name for p in WORKBOOKS} == {workbooks.workbook_name(name) for name in solutions}
     assert solutions <= lessons, solutions - lessons
 
 
