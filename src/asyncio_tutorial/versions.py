@@ -15,13 +15,15 @@ behaviour changed, taken from that version's changelog or "What's New", which
 
 How the lessons use it.  A lesson's recorded output must be the same on every Python
 from 3.11.0 to 3.15.x, yet a feature should run for real where the interpreter has it.
-So a cell that uses a version-dependent feature prints only what holds on every
-version, and checks this interpreter against the lesson's table with :func:`has`
-("this Python behaves as the table says: True").  The cell after it calls
-:func:`report`, which says plainly what *this* interpreter has; its output is the one
-thing that differs between Pythons, so it is the one cell validation does not compare
-(it carries the ``nbval-ignore-output`` tag, and says nothing the compared cell before
-it has not proved).
+So a cell that uses a version-dependent feature asks Python itself (``hasattr``,
+``sys.version_info``), uses the feature where it is there and the older way elsewhere,
+and prints only what holds on every version.  The cell after it calls :func:`report`,
+which says plainly what *this* interpreter has; its output is the one thing that differs
+between Pythons, so it is the one cell validation does not compare (it carries the
+``nbval-ignore-output`` tag).  Whether each Python behaves as the table says is checked
+out of the learner's way, by ``tests/library/test_versions.py``, which tries every
+feature a lesson reports (and runs the lessons' programs allowed to fail) on every
+Python; a hygiene test holds the lessons to that.
 """
 
 from __future__ import annotations

@@ -136,36 +136,39 @@ def test_readme_course_map_links_every_lesson() -> None:
 
 
 IGNORE_OUTPUT = "nbval-ignore-output"
-TABLE_VERDICT = re.compile(r"the table says[^\n]*: True\b")
+VERSION_TESTS = ROOT / "tests" / "library" / "test_versions.py"
+REPORT = re.compile(r"(from asyncio_tutorial import versions\s+)?versions\.report\(([^)]*)\)")
+PROGRAM = re.compile(r"%%standalone --allow-failure (?:.* )?(\S+\.py)\n")
 
 
-def _is_unchecked_kind(cell: nbformat.NotebookNode) -> bool:
-    """The two kinds of cell whose output validation may leave alone (see versions.py)."""
+def _tested_by(cell: nbformat.NotebookNode) -> list[str]:
+    """What must be tried in test_versions.py for this cell's output to be left unchecked:
+    the features a ``versions.report(...)`` reports, or the program's file name."""
     source = cell.source.strip()
-    report_only = re.fullmatch(
-        r"(from asyncio_tutorial import versions\s+)?versions\.report\([^)]*\)", source
-    )
-    return bool(report_only) or source.startswith("%%standalone --allow-failure")
-
-
-def _verdict(cell: nbformat.NotebookNode) -> bool:
-    text = "".join(out.get("text", "") for out in cell.get("outputs", []))
-    return IGNORE_OUTPUT not in cell.metadata.get("tags", []) and bool(TABLE_VERDICT.search(text))
+    report = REPORT.fullmatch(source)
+    if report:
+        return [f'"{key}"' for key in re.findall(r'"([^"]+)"', report[2])]
+    program = PROGRAM.match(source + "\n")
+    return [f'"{program[1]}"'] if program else []
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=ids(RECORDED))
-def test_every_unchecked_output_is_proved_by_a_checked_neighbour(path: Path) -> None:
+def test_every_unchecked_output_is_tried_on_every_python_by_the_tests(path: Path) -> None:
     """A cell whose output differs between Pythons is not compared by validation; it is
-    allowed only as a plain report of this interpreter, or a program allowed to fail, and
-    only next to a compared cell that checks the same behaviour against the lesson's
-    table ("... the table says ...: True")."""
+    allowed only as a plain report of this interpreter (``versions.report``) or a program
+    allowed to fail, and only when tests/library/test_versions.py tries what it reports
+    (or runs the program, read from the lesson) on every Python.  The checking stays out
+    of the learner's way: no lesson prints "the table says" or asks ``versions.has``."""
+    tests = VERSION_TESTS.read_text(encoding="utf-8")
     cells = code_cells(read(path))
     for index, cell in enumerate(cells):
+        where = f"code cell {index} ({cell.source.strip().splitlines()[0][:60]!r})"
+        assert "versions.has(" not in cell.source, f"{where}: ask Python itself (hasattr, ...)"
+        printed = "".join(out.get("text", "") for out in cell.get("outputs", []))
+        assert "the table says" not in printed, f"{where}: a check in the learner's way"
         if IGNORE_OUTPUT not in cell.metadata.get("tags", []):
             continue
-        where = f"code cell {index} ({cell.source.strip().splitlines()[0][:60]!r})"
-        assert _is_unchecked_kind(cell), f"{where}: only versions.report(...) or a program"
-        neighbours = cells[max(index - 1, 0) : index] + cells[index + 1 : index + 2]
-        if cell.source.strip().startswith("%%standalone"):
-            neighbours = cells[index + 1 : index + 2]  # the proof needs last_run(): after it
-        assert any(_verdict(n) for n in neighbours), f"{where}: no table verdict next to it"
+        needed = _tested_by(cell)
+        assert needed, f"{where}: only versions.report(...) or a program allowed to fail"
+        missing = [name for name in needed if name not in tests]
+        assert not missing, f"{where}: {missing} not tried in {VERSION_TESTS.name}"
