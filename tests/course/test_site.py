@@ -111,7 +111,7 @@ def visit(browser: Any, url: str, viewport: dict[str, int], scheme: str = "light
 
 def test_the_site_has_every_lesson_workbook_and_worked_answer(site: Path) -> None:
     for folder in ("notebooks", "exercises", "solutions"):
-        sources = {p.stem for p in (REPO / folder).glob("[0-9][0-9]-*.ipynb")}
+        sources = {p.stem for p in (REPO / folder).glob("*[0-9][0-9]-*.ipynb")}
         built = {p.stem for p in (site / folder).glob("*.html")}
         assert sources and sources == built, folder
     assert (site / "README.html").exists() and (site / "index.html").exists()
@@ -122,7 +122,7 @@ def site_pages() -> list[str]:
     found = ["README.html", "index.html", "search.html", "genindex.html"]
     for folder in ("notebooks", "exercises", "solutions"):
         found += [
-            f"{folder}/{p.stem}.html" for p in sorted((REPO / folder).glob("[0-9][0-9]-*.ipynb"))
+            f"{folder}/{p.stem}.html" for p in sorted((REPO / folder).glob("*[0-9][0-9]-*.ipynb"))
         ]
     return found
 
