@@ -92,6 +92,11 @@ class Retry:
 RETRY = Retry()
 """The crawler's default policy: 3 tries of at most 0.5 s, waits from 0.1 s."""
 
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Answers worth another try: the server timed out, was busy or failed for now.  Not 501
+(not implemented) or 505 (HTTP version), which no second try changes; nor 4xx other than
+408 and 429.  (A crawler facing real servers also honours ``Retry-After`` on 429 and 503.)"""
+
 
 class Failed(Exception):
     """A page that could not be fetched after every try; ``cause`` says why."""
@@ -308,20 +313,24 @@ def server_timing(header: str) -> float | None:
 async def fetch_with_retries(
     session: aiohttp.ClientSession, url: str, retry: Retry, crawl: Crawl
 ) -> tuple[int, str, str | None]:
-    """:func:`fetch`, tried again after a timeout, a lost connection or a 5xx answer.
+    """:func:`fetch`, tried again after a timeout, a failed connection or an answer in
+    :data:`RETRY_STATUSES`.  Retrying is safe because a GET changes nothing on the server.
 
     Returns the first other answer (a 404 too: trying again would not change it).
-    Raises :class:`Failed` when every try allowed by ``retry`` has failed.
+    Raises :class:`Failed` at once for an address no try can reach (not http, no host),
+    and when every try allowed by ``retry`` has failed.
     """
     for attempt in range(1, retry.attempts + 1):
         try:
             status, text, location = await fetch(session, url, retry.timeout, crawl)
         except TimeoutError:
             cause = "timeout"
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
+            raise Failed(type(error).__name__) from error  # no second try mends an address
         except aiohttp.ClientError as error:
             cause = type(error).__name__
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text, location
             cause = f"HTTP {status}"
         if attempt < retry.attempts:
@@ -375,6 +384,8 @@ async def crawl_site(start: str, crawl: Crawl, *, workers: int = 20, retry: Retr
     waits until they have stopped, and lets the cancellation go on: ``crawl`` keeps
     everything found until then.
     """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}: none would fetch {start}")
     queue: asyncio.Queue[str] = asyncio.Queue()
     crawl.seen.add(start)
     queue.put_nowait(start)
@@ -619,7 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Ctrl-C stops the crawl: ``asyncio.run`` cancels it, the workers stop, and the report
     of what was fetched until then is printed all the same.  Returns the exit status:
-    0, or :data:`INTERRUPTED` after Ctrl-C.
+    0 when pages were fetched, 1 when none was (the start address failed), or
+    :data:`INTERRUPTED` after Ctrl-C.
     """
     parser = argparse.ArgumentParser(
         prog="python -m asyncio_tutorial.crawler",
@@ -630,7 +642,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--demo", action="store_true", help="serve the course's site and crawl it (no URL)"
     )
     parser.add_argument(
-        "--workers", type=int, default=20, help="the most requests at once (default: 20)"
+        "--workers",
+        type=_at_least_one,
+        default=20,
+        help="the most requests at once (default: 20)",
     )
     args = parser.parse_args(argv)
     if (args.url is None) != args.demo:
@@ -642,7 +657,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         status = INTERRUPTED
     print(crawl.report(), flush=True)
+    if status == 0 and not crawl.pages:
+        start = args.url or "the site"
+        print(f"no page fetched: {crawl.failures.get(start, 'nothing answered')}", flush=True)
+        status = 1
     return status
+
+
+def _at_least_one(text: str) -> int:
+    """``--workers``: a whole number of at least 1 (0 workers would wait for ever)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 async def _run(url: str | None, workers: int, crawl: Crawl) -> None:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import nbformat
 import pytest
 
@@ -37,7 +38,7 @@ from asyncio_tutorial.crawler import (
     speedup,
 )
 from asyncio_tutorial.kernels import start_new_kernel
-from asyncio_tutorial.servers import local_site
+from asyncio_tutorial.servers import Page, local_site
 from asyncio_tutorial.site import RequestLog, describe, practice_pages, site_pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +130,61 @@ def test_a_stopped_crawl_keeps_its_pages_and_leaves_nothing_running() -> None:
     # the requests in flight (one a worker, unless it was between two) noted as cancelled
     assert 1 <= len(stopped) <= 4 and len(answered) + len(stopped) == len(crawl.requests)
     assert settled and not left
+
+
+def test_only_passing_faults_are_tried_again_and_a_bad_address_fails_at_once() -> None:
+    """429, 503 and the like get more tries; 501 and 404 are answers; an address that is
+    not http, or has no host, fails on the first try (no second try could mend it)."""
+    quick = Retry(attempts=3, timeout=0.5, base=0.0)
+    pages = {
+        "/busy": Page(status=503),
+        "/slow-down": Page(status=429),
+        "/not-implemented": Page(status=501),
+        "/missing": Page(status=404),
+    }
+
+    async def scenario() -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
+        async with local_site(pages) as site, aiohttp.ClientSession() as session:
+            addresses = {path: site.url_for(path) for path in pages}
+            addresses |= {"ftp": "ftp://127.0.0.1/file", "no host": "http:///nowhere"}
+            for name, url in addresses.items():
+                crawl = Crawl()
+                try:
+                    status, _, _ = await crawler.fetch_with_retries(session, url, quick, crawl)
+                    outcome = f"answered {status}"
+                except crawler.Failed as failure:
+                    outcome = f"failed: {failure.cause}"
+                found[name] = (outcome, len(crawl.requests))
+        return found
+
+    found = asyncio.run(scenario())
+    assert found["/busy"] == ("failed: HTTP 503", 3)
+    assert found["/slow-down"] == ("failed: HTTP 429", 3)
+    assert found["/not-implemented"] == ("answered 501", 1)
+    assert found["/missing"] == ("answered 404", 1)
+    assert found["ftp"] == ("failed: NonHttpUrlClientError", 1)
+    assert found["no host"][1] == 1 and found["no host"][0].startswith("failed: InvalidUrl")
+
+
+def test_fewer_than_one_worker_is_refused_not_left_waiting_for_ever() -> None:
+    with pytest.raises(ValueError, match="at least 1, not 0"):
+        asyncio.run(asyncio.wait_for(crawl_site("http://127.0.0.1:9/", Crawl(), workers=0), 5))
+    done = subprocess.run(
+        [sys.executable, "-m", "asyncio_tutorial.crawler", "http://127.0.0.1:9/", "--workers", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--workers: must be at least 1, not 0" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_program_exits_1_when_it_fetched_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert crawler.main(["ftp://127.0.0.1/file", "--workers", "2"]) == 1
+    shown = capsys.readouterr().out
+    assert "no page fetched: NonHttpUrlClientError" in shown
+    assert "pages fetched: 0" in shown
 
 
 def test_the_program_runs_the_same_functions_the_lesson_builds() -> None:
@@ -269,7 +325,7 @@ def test_the_progress_bar_in_a_notebook_is_a_live_display_that_ends_empty() -> N
         messages: list[dict[str, Any]] = []
         cell = """
 from asyncio_tutorial.crawler import Crawl, ProgressBar, crawl_site
-from asyncio_tutorial.servers import local_site
+from asyncio_tutorial.servers import Page, local_site
 from asyncio_tutorial.site import practice_pages
 crawl = Crawl()
 async with local_site(practice_pages(awkward=False)) as site:
