@@ -661,6 +661,39 @@ def test_a_one_by_one_fetch_slowed_past_the_time_limit_is_still_called_sequentia
     assert result.mistake == "sequential", result.message
 
 
+def test_a_slot_wait_timeout_is_named_when_the_server_finished_its_late_pages() -> None:
+    # On a busy machine, the timeout around the wait for a place can fire just as the
+    # server sends /item/5 and /item/6: the site counts them served, the answer returns
+    # None (and for /item/7 to /item/10, never asked for).  They were the last pages asked
+    # for, after every page that came back right: the timeout started too early, nothing
+    # was "lost on the way".
+    from collections import Counter
+
+    from asyncio_tutorial.checkers.core import Wrong
+    from asyncio_tutorial.checkers.lesson05 import fetcher
+
+    value = list(fetcher.EXPECTED[:5]) + [None] * 6  # /item/5 to /item/10 timed out
+    traffic = fetcher._Timeline()
+    for path in fetcher.PATHS[:7]:
+        traffic.request_started(path)
+    for path in ["/item/1", "/item/2", "/item/3", "/item/4", "/hang", "/item/5", "/item/6"]:
+        traffic.request_ended(path)
+    served = Counter({path: 1 for path in fetcher.PATHS[1:7]})
+    outcome = fetcher.Outcome(value=value, waits=[fetcher.TIMEOUT] * len(fetcher.PATHS))
+    with pytest.raises(Wrong) as raised:
+        fetcher._judge_pages(outcome, served, traffic, "fetch_all(...)")
+    assert raised.value.mistake == "timeout_includes_slot_wait", raised.value.message
+    assert "/item/5, /item/6, /item/7" in raised.value.message
+    # The same pages served and dropped, but asked for before pages that came back:
+    # the answer lost them itself.
+    traffic = fetcher._Timeline()
+    for path in ["/hang", "/item/5", "/item/6", *fetcher.PATHS[1:5]]:
+        traffic.request_started(path)
+    with pytest.raises(Wrong) as raised:
+        fetcher._judge_pages(outcome, served, traffic, "fetch_all(...)")
+    assert raised.value.mistake == "wrong_value", raised.value.message
+
+
 def test_too_slow_at_the_time_limit_says_what_it_should_take() -> None:
     async def fetch_all_dawdling(urls: list[str], limit: int, timeout: float) -> list[Any]:
         semaphore = asyncio.Semaphore(limit)

@@ -142,7 +142,7 @@ def _judge_fetching(fetch_all: Any, runs: _Runs, call: str) -> None:
     if outcome.blocked:
         raise blocking(outcome, call)
     common_mistakes(outcome, call)
-    _judge_pages(outcome, runs.served, call)
+    _judge_pages(outcome, runs.served, traffic, call)
     _judge_limit(fetch_all, traffic, call)
     _judge_closing(outcome, runs.settled, traffic, call)
     if _own_waits(outcome):  # what else than the structure judged above could slow it
@@ -248,7 +248,7 @@ def _judge_timeout_error(outcome: Outcome, call: str) -> None:
     )
 
 
-def _judge_pages(outcome: Outcome, served: Counter[str], call: str) -> None:
+def _judge_pages(outcome: Outcome, served: Counter[str], traffic: _Timeline, call: str) -> None:
     """What came back: ten pages in order, None for /hang."""
     value = outcome.value
     if value == EXPECTED:
@@ -279,6 +279,8 @@ def _judge_pages(outcome: Outcome, served: Counter[str], call: str) -> None:
                 "`async with asyncio.timeout(timeout):` inside the function that fetches "
                 "one URL.",
             )
+        if missing and _started_last(traffic, missing, value):
+            _slot_wait(missing, call)
         dropped = [path for path in missing if served[path]]
         if dropped:
             raise Wrong(
@@ -289,15 +291,37 @@ def _judge_pages(outcome: Outcome, served: Counter[str], call: str) -> None:
                 "`return await response.text()`.",
             )
         if missing:
-            raise Wrong(
-                "timeout_includes_slot_wait",
-                f"{call} returned None for {', '.join(missing)}, which answer in "
-                f"{PAGE_DELAY:g} s: their time ran out while they waited for one of the "
-                f"{LIMIT} places, before they were even asked for. Start the clock once "
-                "the request has its place: `async with asyncio.timeout(timeout):` inside "
-                "`async with semaphore:`, not around it.",
-            )
+            _slot_wait(missing, call)
     raise Wrong("wrong_value", f"{call} returned {value!r}, not {EXPECTED!r}.")
+
+
+def _started_last(traffic: _Timeline, missing: list[str], value: list[Any]) -> bool:
+    """Whether the pages in ``missing`` are the last ones the server was asked for (or
+    were never asked for), after every page that came back right: the mark of a timeout
+    that started before the wait for a place.  Such a page may have been served all the
+    same: on a busy machine the server can finish it just as the client gives up."""
+    came_back = [
+        PATHS[i] for i, got in enumerate(value) if got == EXPECTED[i] and EXPECTED[i] is not None
+    ]
+    first_start: dict[str, int] = {}
+    for position, (kind, path, _) in enumerate(traffic.events):
+        if kind == "start":
+            first_start.setdefault(path, position)
+    if not came_back or any(path not in first_start for path in came_back):
+        return False
+    last_right = max(first_start[path] for path in came_back)
+    return all(first_start.get(path, len(traffic.events)) > last_right for path in missing)
+
+
+def _slot_wait(missing: list[str], call: str) -> None:
+    raise Wrong(
+        "timeout_includes_slot_wait",
+        f"{call} returned None for {', '.join(missing)}, which answer in "
+        f"{PAGE_DELAY:g} s: their clocks started before they waited for one of the "
+        f"{LIMIT} places, and ran out before (or just as) they were answered. Start the "
+        "clock once the request has its place: `async with asyncio.timeout(timeout):` "
+        "inside `async with semaphore:`, not around it.",
+    )
 
 
 def _judge_limit(fetch_all: Any, traffic: _Timeline, call: str) -> None:
