@@ -10,7 +10,8 @@
     report, so it exits with 0 whatever the exercises' state.
 ``check FILE``
     The same for one workbook, for scripts: exits with 0 only when every exercise in
-    it passes, and with 1 when any is wrong, not attempted or not checked.
+    it passes, with 1 when any is wrong, not attempted, not checked or tampered, and
+    with 2 when the file is no workbook (empty, broken, a lesson...).
 ``update``
     Fetch a new version of the course (``git pull``) keeping the learner's answers and
     a copy of everything they changed (``make update``).
@@ -112,6 +113,8 @@ def _check(args: argparse.Namespace) -> int:
     (path,) = recording.find_notebooks([args.file])
     report = progress.check_workbook(path)
     print(progress.format_report(report))
+    if report.problem:
+        return 2  # not a workbook: nothing was checked
     return 0 if report.all_passed else 1
 
 

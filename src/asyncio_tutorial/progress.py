@@ -5,10 +5,20 @@ on a **copy**: the notebook is read from disk, executed in memory in a temporary
 folder, and thrown away.  The learner's file is never written to, so running the
 command cannot lose work or clutter the notebook with outputs.
 
-To learn how each check went, one cell is added at the end of the copy.  It asks the
-kernel for the last result of every exercise that was checked there (see
-:func:`print_report`).  An exercise whose check cell never ran (because the cell
-before it failed, say) is listed as *not checked*, and the failing cell is named.
+What runs is not the file as it is, but the workbook as the course publishes it with
+the learner's **answer cells** put in (:func:`asyncio_tutorial.submissions.assemble`):
+a check cell edited, or a cell added to make the checks pass, is not run.  A file that
+is no workbook (empty, broken, a lesson, worked answers) is reported as such, with what
+to do, never with a traceback.
+
+To learn how each check went, a cell is added after every check cell of the copy.  It
+asks the kernel for the last result of every exercise checked there (see
+:func:`print_report`), and for a digest of the checking code
+(:func:`~asyncio_tutorial.submissions.fingerprint`), which must be the one this process
+computes: an answer that changed the checks makes its exercises *tampered*, as does an
+answer cell that :func:`~asyncio_tutorial.submissions.screen` finds changing what no
+answer needs to.  An exercise whose check cell never ran (because the cell before it
+failed, or the kernel died) is listed as *not checked*, and the failing cell is named.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,9 +42,12 @@ PASSED = "passed"
 WRONG = "wrong"
 NOT_ATTEMPTED = "not attempted"
 NOT_CHECKED = "not checked"
+TAMPERED = "tampered"
 
 _MARKER = "asyncio-tutorial-progress "
-_REPORT_CELL = "from asyncio_tutorial.progress import print_report\n\nprint_report()"
+_FINGERPRINT = "asyncio-tutorial-fingerprint "
+_REPORT_CELL = "from asyncio_tutorial.progress import print_report\n\nprint_report({lesson!r})"
+_CHECK_CELL = re.compile(r"^ex\d+\.check\(", re.MULTILINE)
 
 
 @dataclass
@@ -53,18 +67,24 @@ class WorkbookReport:
     path: Path
     exercises: list[ExerciseStatus] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
+    problem: str = ""
+    """Why the file could not be checked at all (then ``exercises`` is empty)."""
+    notes: list[str] = field(default_factory=list)
+    """What the learner should know about how it was checked (cells left out...)."""
 
     @property
     def all_passed(self) -> bool:
         return bool(self.exercises) and all(e.status == PASSED for e in self.exercises)
 
 
-def print_report() -> None:
-    """Print, one JSON line each, the last result of every exercise in this kernel.
+def print_report(lesson: str) -> None:
+    """Print, one JSON line each, the last result of every exercise in this kernel, then
+    the digest of lesson ``lesson``'s checking code as it stands here.
 
-    This runs inside the kernel, in the cell added to the end of the copy.
+    This runs inside the kernel, in the cells added after the check cells of the copy.
     """
     from asyncio_tutorial.checkers.core import CORRECT, registered
+    from asyncio_tutorial.submissions import fingerprint
 
     for exercise in registered():
         result = exercise.last_result
@@ -76,11 +96,40 @@ def print_report() -> None:
         line = {"id": exercise.id, "name": exercise.name, "title": exercise.title}
         line.update(status=status, message=message)
         print(_MARKER + json.dumps(line))
+    print(_FINGERPRINT + fingerprint(lesson))
 
 
 def check_workbook(path: Path) -> WorkbookReport:
-    """Run a copy of the workbook at ``path`` and report on its exercises."""
-    return read_report(path, run_copy(path))
+    """Run a copy of the workbook at ``path`` and report on its exercises.
+
+    A file that is no workbook gets a report with its ``problem`` and no exercises.
+    """
+    from asyncio_tutorial.submissions import BadWorkbook, assemble
+
+    try:
+        submission = assemble(path)
+    except BadWorkbook as bad:
+        return WorkbookReport(path, problem=bad.message)
+    executed, stopped = run_submission(submission.notebook, submission.lesson)
+    report = read_report(path, executed, lesson=submission.lesson)
+    if stopped:
+        report.cell_errors.append(stopped)
+    for exercise in report.exercises:
+        found = submission.flagged.get(_answer_of(submission.lesson, exercise.name))
+        if found and exercise.status != NOT_ATTEMPTED:
+            exercise.status = TAMPERED
+            exercise.message = (
+                f"its answer cell {'; '.join(found)}: no answer needs that, and it may "
+                "change how answers are checked, so this one is not judged (a person should "
+                "look at it)"
+            )
+    if submission.dropped:
+        report.notes.append(
+            f"{submission.dropped} code cell{'s' if submission.dropped != 1 else ''} of yours "
+            "defining no answer left out: only the answer cells are checked (put a helper "
+            "in the cell of the answer that uses it)"
+        )
+    return report
 
 
 def check_workbooks(paths: list[Path], workers: int | None = None) -> Iterator[WorkbookReport]:
@@ -99,47 +148,112 @@ def check_workbooks(paths: list[Path], workers: int | None = None) -> Iterator[W
 
 
 def run_copy(path: Path) -> nbformat.NotebookNode:
-    """Execute a copy of the notebook at ``path``, plus the report cell; return the copy.
+    """Execute a copy of the workbook at ``path`` as :func:`check_workbook` does."""
+    from asyncio_tutorial.submissions import assemble
+
+    submission = assemble(path)
+    return run_submission(submission.notebook, submission.lesson)[0]
+
+
+def run_submission(
+    notebook: nbformat.NotebookNode, lesson: str
+) -> tuple[nbformat.NotebookNode, str]:
+    """Execute ``notebook`` with a report cell after each check cell; return it, and what
+    stopped the run early ("" when it ran to the end).
 
     The copy runs in a temporary folder, so files the learner's code writes land there.
     Notebooks are read and run here, not at import: the kernel imports this module for
     :func:`print_report` and needs neither nbformat nor nbclient.
     """
-    from asyncio_tutorial.quick_nbformat import nbformat
+    from nbclient.exceptions import DeadKernelError
+
     from asyncio_tutorial.recording import WORKBOOK_CELL_TIMEOUT, execute
 
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL))
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        if cell.cell_type == "code" and _CHECK_CELL.search(cell.source):
+            cells.append(_report_cell(lesson))
+    cells.append(_report_cell(lesson))
+    notebook.cells = cells
+    stopped = ""
     with tempfile.TemporaryDirectory(prefix="progress-") as folder:
-        # allow_errors: keep going, later exercises may still pass
-        execute(notebook, folder, allow_errors=True, timeout=WORKBOOK_CELL_TIMEOUT)
-    return notebook
+        try:
+            # allow_errors: keep going, later exercises may still pass
+            execute(notebook, folder, allow_errors=True, timeout=WORKBOOK_CELL_TIMEOUT)
+        except DeadKernelError:
+            ran = [i for i, c in enumerate(notebook.cells, 1) if c.get("execution_count")]
+            where = f"cell {ran[-1]}" if ran else "the first cell"
+            stopped = (
+                f"the kernel stopped while {where} ran: code that exits the process "
+                "(os._exit, sys.exit in a thread...), crashes it or fills its memory; the "
+                "exercises after it were not checked"
+            )
+    return notebook, stopped
 
 
-def read_report(path: Path, executed: nbformat.NotebookNode) -> WorkbookReport:
-    """The report on a copy that :func:`run_copy` executed."""
+def _report_cell(lesson: str) -> nbformat.NotebookNode:
+    from asyncio_tutorial.quick_nbformat import nbformat
+
+    cell = nbformat.v4.new_code_cell(_REPORT_CELL.format(lesson=lesson))
+    cell.metadata["asyncio_tutorial_report"] = True
+    return cell
+
+
+def read_report(
+    path: Path, executed: nbformat.NotebookNode, lesson: str | None = None
+) -> WorkbookReport:
+    """The report on a copy that :func:`run_submission` executed.
+
+    Each exercise's status is the last one a report cell printed.  A report whose digest
+    of the checking code differs from this process's (or that is missing, when the
+    cell ran) makes every exercise checked so far *tampered*.
+    """
+    from asyncio_tutorial.submissions import fingerprint
+
     report = WorkbookReport(path)
     found: dict[str, ExerciseStatus] = {}
-    for number, cell in enumerate(executed.cells[:-1], start=1):
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                report.cell_errors.append(f"cell {number}: {output.ename}: {output.evalue}")
-    for output in executed.cells[-1].get("outputs", []):
-        for line in output.get("text", "").splitlines():
+    expected = fingerprint(lesson) if lesson else None
+    tampered_at = ""
+    number = 0
+    for cell in executed.cells:
+        is_report = cell.get("metadata", {}).get("asyncio_tutorial_report", False)
+        number += 0 if is_report else 1
+        outputs = cell.get("outputs", [])
+        if not is_report:
+            for output in outputs:
+                if output.output_type == "error":
+                    report.cell_errors.append(f"cell {number}: {output.ename}: {output.evalue}")
+            continue
+        lines = [line for o in outputs for line in o.get("text", "").splitlines()]
+        prints = [line[len(_FINGERPRINT) :] for line in lines if line.startswith(_FINGERPRINT)]
+        if cell.get("execution_count") and expected is not None and prints != [expected]:
+            tampered_at = tampered_at or f"after cell {number}"
+        for line in lines:
             if line.startswith(_MARKER):
                 data = json.loads(line[len(_MARKER) :])
                 found[data["id"]] = ExerciseStatus(
                     data["name"], data["title"], data["status"], data["message"]
                 )
-    report.exercises = _in_lesson_order(path, found)
+    if tampered_at:
+        for status in found.values():
+            status.status = TAMPERED
+            status.message = (
+                f"the course's checking code was not as the course ships it {tampered_at}: "
+                "an answer changed a check, the course's functions or a builtin, so no "
+                "verdict can be trusted (a person should look at this workbook)"
+            )
+    report.exercises = _in_lesson_order(path, found, lesson)
     return report
 
 
-def _in_lesson_order(path: Path, found: dict[str, ExerciseStatus]) -> list[ExerciseStatus]:
+def _in_lesson_order(
+    path: Path, found: dict[str, ExerciseStatus], lesson: str | None = None
+) -> list[ExerciseStatus]:
     """Every exercise of the workbook's lesson, including those the kernel never saw."""
     from asyncio_tutorial.workbooks import lesson_number
 
-    lesson = lesson_number(path.name)
+    lesson = lesson or lesson_number(path.name)
     expected = _lesson_exercises(lesson) if lesson else []
     statuses = []
     for exercise in expected:
@@ -156,6 +270,14 @@ def _in_lesson_order(path: Path, found: dict[str, ExerciseStatus]) -> list[Exerc
     return statuses
 
 
+def _answer_of(lesson: str, name: str) -> str:
+    """The answer's name of exercise ``name`` (``ex1``) of ``lesson``."""
+    for exercise in _lesson_exercises(lesson):
+        if exercise.name == name:
+            return str(exercise.answer)
+    return ""
+
+
 def _lesson_exercises(lesson: str) -> list:
     try:
         module = importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson}")
@@ -164,23 +286,27 @@ def _lesson_exercises(lesson: str) -> list:
     return list(getattr(module, "EXERCISES", []))
 
 
-_SYMBOLS = {PASSED: "✓", WRONG: "✗", NOT_ATTEMPTED: "○", NOT_CHECKED: "?"}
+_SYMBOLS = {PASSED: "✓", WRONG: "✗", NOT_ATTEMPTED: "○", NOT_CHECKED: "?", TAMPERED: "!"}
 
 
 def format_report(report: WorkbookReport) -> str:
     """The table for one workbook, e.g. ``ex1  Greet after a pause  ✓ passed``."""
     lines = [str(report.path)]
+    if report.problem:
+        return "\n".join([*lines, f"  cannot check it: {report.problem}"])
     width = max((len(e.title) for e in report.exercises), default=0)
     for exercise in report.exercises:
         symbol = _SYMBOLS.get(exercise.status, " ")
         lines.append(f"  {exercise.name:<4} {exercise.title:<{width}}  {symbol} {exercise.status}")
-        if exercise.status in (WRONG, NOT_CHECKED):
+        if exercise.status in (WRONG, NOT_CHECKED, TAMPERED):
             lines.append(f"       {exercise.message}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
     if not report.exercises:
         lines.append("  no exercises found: does the notebook import them in its first cells?")
     for error in report.cell_errors:
         lines.append(f"  note: {error}")
-    counts = _counts(report.exercises, (PASSED, WRONG, NOT_ATTEMPTED, NOT_CHECKED))
+    counts = _counts(report.exercises, (PASSED, WRONG, NOT_ATTEMPTED, NOT_CHECKED, TAMPERED))
     lines.append(f"  {len(report.exercises)} exercises: " + ", ".join(counts))
     return "\n".join(lines)
 
@@ -189,7 +315,7 @@ def format_total(reports: list[WorkbookReport]) -> str:
     """The course's line under the tables, e.g. ``course: 5 of 46 exercises passed ...``."""
     exercises = [e for report in reports for e in report.exercises]
     passed = sum(e.status == PASSED for e in exercises)
-    rest = _counts(exercises, (WRONG, NOT_ATTEMPTED, NOT_CHECKED))
+    rest = _counts(exercises, (WRONG, NOT_ATTEMPTED, NOT_CHECKED, TAMPERED))
     workbooks = f"{len(reports)} workbook{'s' if len(reports) != 1 else ''}"
     line = f"course: {passed} of {len(exercises)} exercises passed in {workbooks}"
     return line + (" (" + ", ".join(rest) + ")" if rest else "")
