@@ -29,8 +29,10 @@ extension and its stamps), :mod:`~asyncio_tutorial.course_kernel` (what the cour
 kernels do as they start); :mod:`~asyncio_tutorial.recording` (``make record``),
 :mod:`~asyncio_tutorial.workbooks` (``make exercises``), :mod:`~asyncio_tutorial.progress`
 (``make progress``), :mod:`~asyncio_tutorial.published` (what ``make test`` validates),
-:mod:`~asyncio_tutorial.update` (``make update``) and :mod:`~asyncio_tutorial.cli`, their
-command line; :mod:`~asyncio_tutorial.kernels`, :mod:`~asyncio_tutorial.lab` and
+:mod:`~asyncio_tutorial.update` (``make update``), :mod:`~asyncio_tutorial.submissions`
+(what ``check``, ``progress`` and grading run of a workbook handed in),
+:mod:`~asyncio_tutorial.course` (``grade``: a whole class) and :mod:`~asyncio_tutorial.cli`,
+their command line; :mod:`~asyncio_tutorial.kernels`, :mod:`~asyncio_tutorial.lab` and
 :mod:`~asyncio_tutorial.quick_nbformat`, how the course starts kernels and JupyterLab.
 """
 

@@ -15,6 +15,9 @@
 ``update``
     Fetch a new version of the course (``git pull``) keeping the learner's answers and
     a copy of everything they changed (``make update``).
+``grade INPUTS``
+    Grade a class's workbooks (folders, files, zip files): ``grades.csv``, a feedback file
+    per learner and the class's common mistakes (see :mod:`asyncio_tutorial.course.grade`).
 ``published DIR``
     Copy the course as published into ``DIR``, leaving out a learner's work: what
     ``make test`` validates (see :mod:`asyncio_tutorial.published`).
@@ -64,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         "update", help="get the new version of the course, keeping your answers"
     )
     upd.set_defaults(run=_update)
+
+    grade = commands.add_parser(
+        "grade", help="grade a class's workbooks: grades.csv, feedback, common mistakes"
+    )
+    from asyncio_tutorial.course import grade as grading
+
+    grading.add_arguments(grade)
+    grade.set_defaults(run=grading.run)
 
     pub = commands.add_parser(
         "published", help="copy the course as published (without a learner's work) to DIR"

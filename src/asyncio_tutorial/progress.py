@@ -58,6 +58,10 @@ class ExerciseStatus:
     title: str
     status: str
     message: str = ""
+    mistake: str = ""
+    """For a wrong answer, the checker's name for the mistake (``forgot_await``...)."""
+    seconds: float = 0.0
+    """How long its check took."""
 
 
 @dataclass
@@ -95,6 +99,8 @@ def print_report(lesson: str) -> None:
             message = result.message
         line = {"id": exercise.id, "name": exercise.name, "title": exercise.title}
         line.update(status=status, message=message)
+        if result is not None:
+            line.update(mistake=result.mistake or "", seconds=round(exercise.last_seconds, 2))
         print(_MARKER + json.dumps(line))
     print(_FINGERPRINT + fingerprint(lesson))
 
@@ -114,6 +120,9 @@ def check_workbook(path: Path) -> WorkbookReport:
     report = read_report(path, executed, lesson=submission.lesson)
     if stopped:
         report.cell_errors.append(stopped)
+        for exercise in report.exercises:
+            if exercise.status == NOT_CHECKED:
+                exercise.message = stopped
     for exercise in report.exercises:
         found = submission.flagged.get(_answer_of(submission.lesson, exercise.name))
         if found and exercise.status != NOT_ATTEMPTED:
@@ -233,7 +242,12 @@ def read_report(
             if line.startswith(_MARKER):
                 data = json.loads(line[len(_MARKER) :])
                 found[data["id"]] = ExerciseStatus(
-                    data["name"], data["title"], data["status"], data["message"]
+                    data["name"],
+                    data["title"],
+                    data["status"],
+                    data["message"],
+                    data.get("mistake", ""),
+                    data.get("seconds", 0.0),
                 )
     if tampered_at:
         for status in found.values():

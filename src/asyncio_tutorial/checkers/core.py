@@ -34,6 +34,7 @@ import contextvars
 import gc
 import re
 import sys
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,6 +189,8 @@ class Exercise:
         self.time_limit = time_limit
         self.hints_shown = 0
         self.last_result: Result | None = None
+        self.last_seconds = 0.0
+        """How long the last check took, in seconds (its reruns included)."""
 
     @property
     def name(self) -> str:
@@ -214,6 +217,7 @@ class Exercise:
         twice in a row at the same moment, while an answer that really holds the loop
         does it every time.
         """
+        started = time.perf_counter()
         result = self._run_checker(answer)
         if result.recheck:
             second = self._run_checker(answer)
@@ -221,6 +225,7 @@ class Exercise:
                 third = self._run_checker(answer)
                 result = third if third.mistake == result.mistake else second
         self.last_result = result
+        self.last_seconds = time.perf_counter() - started
         return result
 
     def not_attempted(self) -> Result:
