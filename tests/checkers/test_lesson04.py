@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+import weakref
 from typing import Any
 
 import pytest
@@ -23,8 +24,10 @@ from asyncio_tutorial.checkers.lesson04 import (
     ex2,
     ex3,
     ex4,
+    ex5,
     slow_checksum,
     start_job,
+    start_lookup,
     subscribe,
 )
 
@@ -200,6 +203,7 @@ def test_delayed_right_other_ways() -> None:
         (ex2, ["21.5 after 0.1 s", "ConnectionError was raised to its caller after 0.2 s"]),
         (ex3, ["after 0.4 s", "set on the loop's own thread"]),
         (ex4, ["after 0.4 s, not 0.9 s", "3 at once"]),
+        (ex5, ["after 0.3 s", "3 lookups at work at once", "LookupError after 0.1 s"]),
     ],
     ids=lambda value: getattr(value, "name", "measured"),
 )
@@ -641,6 +645,148 @@ def test_checksums_right_other_ways() -> None:
         assert_correct(ex4, answer)
 
 
+# --- exercise 5: locate -------------------------------------------------------------------
+
+
+async def locate_takes_the_result(address: str) -> Any:
+    return start_lookup(address).result()  # blocks the loop's thread
+
+
+async def locate_awaits_the_concurrent_future(address: str) -> Any:
+    return await start_lookup(address)  # type: ignore[misc]
+
+
+async def locate_returns_the_library_future(address: str) -> Any:
+    return start_lookup(address)
+
+
+async def locate_wraps_without_await(address: str) -> Any:
+    return asyncio.wrap_future(start_lookup(address))
+
+
+async def locate_sets_result_from_the_thread(address: str) -> Any:
+    future: asyncio.Future[Any] = asyncio.Future()
+    start_lookup(address).add_done_callback(lambda done: future.set_result(done.result()))
+    return await future
+
+
+async def locate_threadsafe_but_errors_lost(address: str) -> Any:
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    start_lookup(address).add_done_callback(
+        lambda done: loop.call_soon_threadsafe(future.set_result, done.result())
+    )
+    return await future
+
+
+async def locate_polls_done(address: str) -> Any:
+    lookup = start_lookup(address)
+    while not lookup.done():
+        await asyncio.sleep(0.01)
+    return lookup.result()
+
+
+async def locate_sleeps_then_takes_it(address: str) -> Any:
+    lookup = start_lookup(address)
+    await asyncio.sleep(0.3)  # "the slowest place takes 0.3 s"
+    return lookup.result()
+
+
+async def locate_result_in_the_executor(address: str) -> Any:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, start_lookup(address).result)
+
+
+async def locate_spins_on_done(address: str) -> Any:
+    lookup = start_lookup(address)
+    while not lookup.done():
+        pass
+    return lookup.result()
+
+
+async def locate_shielded(address: str) -> Any:
+    return await asyncio.shield(asyncio.wrap_future(start_lookup(address)))
+
+
+async def locate_swallowing_cancellation(address: str) -> Any:
+    try:
+        return await asyncio.wrap_future(start_lookup(address))
+    except asyncio.CancelledError:
+        return None
+
+
+async def locate_with_futures_wait(address: str) -> Any:
+    lookup = start_lookup(address)
+    concurrent.futures.wait([lookup])  # blocks the loop's thread
+    return lookup.result()
+
+
+async def locate_swallowing_the_error(address: str) -> Any:
+    try:
+        return await asyncio.wrap_future(start_lookup(address))
+    except LookupError:
+        return None
+
+
+async def locate_one_at_a_time(address: str) -> Any:
+    # "The library may not like two lookups at once": one lock for all of them (per
+    # loop, so that the test can run it again on a new loop).
+    lock = _LOOKING_UP.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        return await asyncio.wrap_future(start_lookup(address))
+
+
+async def locate_error_as_value(address: str) -> Any:
+    try:
+        return await asyncio.wrap_future(start_lookup(address))
+    except LookupError as error:
+        return error
+
+
+_LOOKING_UP: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def test_waiting_in_a_pool_thread_is_not_accepted_and_says_why() -> None:
+    # It works while nobody gives up; it ties a thread up per lookup, and a caller that
+    # gives up cannot call the lookup off: the message says so.
+    message = ex5.evaluate(locate_result_in_the_executor).message
+    assert "tied up" in message and "call off" in message, message
+
+
+def test_locate_right_other_ways() -> None:
+    async def locate_with_the_loop_argument(address: str) -> Any:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wrap_future(start_lookup(address), loop=loop)
+
+    async def locate_by_hand(address: str) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        lookup = start_lookup(address)
+
+        def copy(done: concurrent.futures.Future[Any]) -> None:
+            if future.done():
+                return
+            if done.cancelled():
+                future.cancel()
+            elif done.exception() is not None:
+                future.set_exception(done.exception())  # type: ignore[arg-type]
+            else:
+                future.set_result(done.result())
+
+        lookup.add_done_callback(lambda done: loop.call_soon_threadsafe(copy, done))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            lookup.cancel()
+            raise
+
+    async def locate_in_a_task(address: str) -> Any:
+        return await asyncio.ensure_future(asyncio.wrap_future(start_lookup(address)))
+
+    for answer in (locate_with_the_loop_argument, locate_by_hand, locate_in_a_task):
+        assert_correct(ex5, answer)
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -704,6 +850,24 @@ WRONG_ANSWERS = {
         (checksums_calling_it, "called_not_passed"),
         (checksums_gathering_concurrent_futures, "not_awaitable_future"),
         (checksums_spinning_until_done, "blocking"),
+    ],
+    ex5: [
+        (locate_takes_the_result, "blocked_on_result"),
+        (locate_awaits_the_concurrent_future, "not_awaitable_future"),
+        (locate_returns_the_library_future, "returned_concurrent_future"),
+        (locate_wraps_without_await, "returned_future"),
+        (locate_sets_result_from_the_thread, "not_threadsafe"),
+        (locate_threadsafe_but_errors_lost, "error_lost"),
+        (locate_polls_done, "polled"),
+        (locate_sleeps_then_takes_it, "fixed_wait"),
+        (locate_result_in_the_executor, "waited_in_a_thread"),
+        (locate_spins_on_done, "blocking"),
+        (locate_shielded, "job_not_cancelled"),
+        (locate_swallowing_cancellation, "swallowed_cancellation"),
+        (locate_with_futures_wait, "blocked_on_event"),
+        (locate_swallowing_the_error, "error_swallowed"),
+        (locate_one_at_a_time, "sequential"),
+        (locate_error_as_value, "error_as_result"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)

@@ -25,7 +25,10 @@ from asyncio_tutorial.checkers.lesson09 import (
     ex2,
     ex3,
     ex4,
+    ex5,
+    fetch_email,
     fetch_page,
+    query_members,
 )
 
 LESSON = "09-async-iterators-and-context-managers"
@@ -910,6 +913,132 @@ def test_correct_borrow_states_the_releases_it_counted() -> None:
     assert "it released 0 connections" in message, message
 
 
+# --- exercise 5: active_emails ------------------------------------------------------------
+
+
+async def emails_plain_comprehension(members: Any, fetch_email: Any) -> Any:
+    return {m["name"]: await fetch_email(m["name"]) for m in members if m["active"]}
+
+
+async def emails_plain_for(members: Any, fetch_email: Any) -> Any:
+    emails = {}
+    for member in members:
+        if member["active"]:
+            emails[member["name"]] = await fetch_email(member["name"])
+    return emails
+
+
+async def emails_awaiting_the_cursor(members: Any, fetch_email: Any) -> Any:
+    rows = await members
+    return {m["name"]: await fetch_email(m["name"]) for m in rows if m["active"]}
+
+
+async def emails_without_await(members: Any, fetch_email: Any) -> Any:
+    return {m["name"]: fetch_email(m["name"]) async for m in members if m["active"]}
+
+
+async def emails_filtered_after_fetching(members: Any, fetch_email: Any) -> Any:
+    found = {m["name"]: (m["active"], await fetch_email(m["name"])) async for m in members}
+    return {name: email for name, (active, email) in found.items() if active}
+
+
+async def emails_in_two_passes(members: Any, fetch_email: Any) -> Any:
+    names = [m["name"] async for m in members if m["active"]]
+    emails = [await fetch_email(m["name"]) async for m in members if m["active"]]
+    return dict(zip(names, emails, strict=False))
+
+
+async def emails_as_completed(members: Any, fetch_email: Any) -> Any:
+    names = [m["name"] async for m in members if m["active"]]
+    lookups = asyncio.as_completed([fetch_email(name) for name in names])
+    return dict(zip(names, [await email for email in lookups], strict=True))
+
+
+async def emails_as_tasks(members: Any, fetch_email: Any) -> Any:
+    return {
+        m["name"]: asyncio.create_task(fetch_email(m["name"])) async for m in members if m["active"]
+    }
+
+
+async def emails_as_a_list(members: Any, fetch_email: Any) -> Any:
+    return [await fetch_email(m["name"]) async for m in members if m["active"]]
+
+
+async def emails_gathered_as_a_list(members: Any, fetch_email: Any) -> Any:
+    return await asyncio.gather(*[fetch_email(m["name"]) async for m in members if m["active"]])
+
+
+async def emails_without_the_filter(members: Any, fetch_email: Any) -> Any:
+    return {m["name"]: await fetch_email(m["name"]) async for m in members}
+
+
+async def emails_inactive_as_none(members: Any, fetch_email: Any) -> Any:
+    return {
+        m["name"]: (await fetch_email(m["name"]) if m["active"] else None) async for m in members
+    }
+
+
+async def emails_with_asyncio_run(members: Any, fetch_email: Any) -> Any:
+    async def collect() -> Any:
+        return {m["name"]: await fetch_email(m["name"]) async for m in members if m["active"]}
+
+    return asyncio.run(collect())
+
+
+async def emails_first_member_only(members: Any, fetch_email: Any) -> Any:
+    member = await anext(members)
+    return {member["name"]: await fetch_email(member["name"])}
+
+
+async def emails_looked_up_twice(members: Any, fetch_email: Any) -> Any:
+    return {
+        m["name"]: await fetch_email(m["name"])
+        async for m in members
+        if m["active"] and await fetch_email(m["name"])  # "has an email?"
+    }
+
+
+async def emails_passing_the_record(members: Any, fetch_email: Any) -> Any:
+    return {m["name"]: await fetch_email(m) async for m in members if m["active"]}
+
+
+def test_the_pretend_cursor_and_directory_behave_as_their_docstrings_say() -> None:
+    async def scenario() -> list[Any]:
+        rows = [member async for member in query_members()]
+        return [rows, await fetch_email("ada")]
+
+    rows, email = asyncio.run(scenario())
+    assert [row["name"] for row in rows] == ["ada", "bob", "grace", "eve", "linus"]
+    assert [row["name"] for row in rows if not row["active"]] == ["bob", "eve"]
+    assert email == "ada@example.org"
+
+
+def test_active_emails_right_other_ways() -> None:
+    async def emails_with_a_loop(members: Any, fetch_email: Any) -> Any:
+        emails = {}
+        async for member in members:
+            if member["active"]:
+                emails[member["name"]] = await fetch_email(member["name"])
+        return emails
+
+    async def emails_gathered(members: Any, fetch_email: Any) -> Any:
+        names = [m["name"] async for m in members if m["active"]]
+        return dict(zip(names, await asyncio.gather(*map(fetch_email, names)), strict=True))
+
+    async def emails_closing_the_cursor(members: Any, fetch_email: Any) -> Any:
+        async with contextlib.aclosing(members):
+            return {m["name"]: await fetch_email(m["name"]) async for m in members if m["active"]}
+
+    for answer in (emails_with_a_loop, emails_gathered, emails_closing_the_cursor):
+        result = ex5.evaluate(answer)
+        assert result.status == "correct", result.message
+
+
+def test_active_emails_correct_message_states_what_was_measured() -> None:
+    message = ex5.evaluate(worked(LESSON)["active_emails"]).message
+    assert "read the 5 rows once" in message and "looked up 3 emails" in message, message
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -991,6 +1120,24 @@ WRONG_ANSWERS = {
         (BorrowClassReturnsItself, "wrong_value"),
         (BorrowClassPlainMethods, "aenter_not_async"),
         (BorrowClassForWith, "sync_contextmanager"),
+    ],
+    ex5: [
+        (emails_plain_comprehension, "plain_for"),
+        (emails_plain_for, "plain_for"),
+        (emails_awaiting_the_cursor, "awaited_iterator"),
+        (emails_without_await, "forgot_await"),
+        (emails_filtered_after_fetching, "fetched_inactive"),
+        (emails_in_two_passes, "read_twice"),
+        (emails_as_completed, "pairs_mixed_up"),
+        (emails_as_tasks, "tasks_not_awaited"),
+        (emails_as_a_list, "wrong_type"),
+        (emails_gathered_as_a_list, "wrong_type"),
+        (emails_without_the_filter, "fetched_inactive"),
+        (emails_inactive_as_none, "kept_inactive"),
+        (emails_with_asyncio_run, "nested_run"),
+        (emails_first_member_only, "stopped_early"),
+        (emails_looked_up_twice, "fetched_twice"),
+        (emails_passing_the_record, "wrong_name"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
