@@ -16,7 +16,19 @@ import pytest
 from exercise_tools import worked
 from wrong_answers import contamination_test, wrong_answer_test
 
-from asyncio_tutorial.checkers.lesson06 import Account, download, ex1, ex2, ex3
+from asyncio_tutorial.checkers.lesson06 import (
+    Account,
+    Queue,
+    QueueShutDown,
+    Track,
+    download,
+    ex1,
+    ex2,
+    ex3,
+    ex4,
+    ex5,
+    ex6,
+)
 
 LESSON = "06-synchronization-and-queues"
 
@@ -993,6 +1005,1001 @@ def test_correct_process_all_states_what_was_measured() -> None:
     assert "every result after 0.4 s" in message
 
 
+# --- exercise 4: race ---------------------------------------------------------------------
+
+
+async def race_barrier_for_the_runners_only(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners))
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_barrier_of_four(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(4)  # three runners and the starter
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_starter_does_not_wait(track: Any, runners: list[str]) -> None:
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_without_a_gun(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_an_event_per_runner(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        my_gun = asyncio.Event()
+        await track.warm_up(name)
+        await ready.wait()
+        await my_gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_gun_never_fired(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_gun_wait_not_awaited(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        gun.wait()  # type: ignore[unused-coroutine]
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_polls_a_flag(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    fired = False
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        while not fired:
+            await asyncio.sleep(0.01)
+        await track.run(name)
+
+    async def starter() -> None:
+        nonlocal fired
+        await ready.wait()
+        await track.get_set()
+        fired = True
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_runners_one_after_another(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    starting = asyncio.create_task(starter())
+    for name in runners:
+        await runner(name)
+    await starting
+
+
+async def race_a_barrier_per_runner(track: Any, runners: list[str]) -> None:
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        ready = asyncio.Barrier(len(runners) + 1)
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        ready = asyncio.Barrier(len(runners) + 1)
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_gun_before_get_set(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await ready.wait()
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        gun.set()
+        await track.get_set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_warm_ups_then_runs(track: Any, runners: list[str]) -> None:
+    await asyncio.gather(*(track.warm_up(name) for name in runners))
+    await track.get_set()
+    await asyncio.gather(*(track.run(name) for name in runners))
+
+
+async def race_barrier_wait_not_awaited(track: Any, runners: list[str]) -> None:
+    ready = asyncio.Barrier(len(runners) + 1)
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        ready.wait()  # type: ignore[unused-coroutine]
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        await ready.wait()
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+async def race_time_sleep_for_the_slowest(track: Any, runners: list[str]) -> None:
+    gun = asyncio.Event()
+
+    async def runner(name: str) -> None:
+        await track.warm_up(name)
+        await gun.wait()
+        await track.run(name)
+
+    async def starter() -> None:
+        time.sleep(0.3)  # the slowest runner needs 0.3 s
+        await track.get_set()
+        gun.set()
+
+    await asyncio.gather(starter(), *(runner(name) for name in runners))
+
+
+def test_a_barrier_too_small_is_told_its_size() -> None:
+    message = ex4.evaluate(race_barrier_for_the_runners_only).message
+    assert "asyncio.Barrier(3)" in message and "len(runners) + 1" in message, message
+
+
+def test_a_hard_coded_barrier_is_caught_by_the_second_race() -> None:
+    message = ex4.evaluate(race_barrier_of_four).message
+    assert "race(track, ['x', 'y'])" in message and "asyncio.Barrier(4)" in message, message
+
+
+def test_race_with_a_task_group_is_right_too() -> None:
+    async def race(track: Any, runners: list[str]) -> None:
+        everyone = asyncio.Barrier(len(runners) + 1)
+        go = asyncio.Event()
+
+        async def run_one(name: str) -> None:
+            await track.warm_up(name)
+            async with everyone:
+                pass
+            await go.wait()
+            await track.run(name)
+
+        async with asyncio.TaskGroup() as group:
+            for name in runners:
+                group.create_task(run_one(name))
+            await everyone.wait()
+            await track.get_set()
+            go.set()
+
+    assert_correct(ex4, race)
+
+
+def test_race_with_runners_that_wait_for_the_gun_only_after_an_event_is_right_too() -> None:
+    async def race(track: Any, runners: list[str]) -> None:
+        ready_count = 0
+        all_ready = asyncio.Event()
+        gun = asyncio.Event()
+
+        async def runner(name: str) -> None:
+            nonlocal ready_count
+            await track.warm_up(name)
+            ready_count += 1
+            if ready_count == len(runners):
+                all_ready.set()
+            await gun.wait()
+            await track.run(name)
+
+        async def starter() -> None:
+            await all_ready.wait()
+            await track.get_set()
+            gun.set()
+
+        await asyncio.gather(*(runner(name) for name in runners), starter())
+
+    assert_correct(ex4, race)
+
+
+def test_correct_race_states_what_was_measured() -> None:
+    message = ex4.evaluate(worked(LESSON)["race"]).message
+    assert "all 3 runners warmed up (b last)" in message
+    assert "the race took 0.5 s" in message and "in 0.4 s" in message
+
+
+def test_track_works_outside_a_check() -> None:
+    track = Track()
+    asyncio.run(worked(LESSON)["race"](track, ["p", "q"]))
+    assert sorted(track.finished) == ["p", "q"] and track.get_set_began == [2]
+
+
+# --- exercise 5: Stock ----------------------------------------------------------------------
+
+
+class StockIfNotWhile:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            if self.parts < n:
+                await self.changed.wait()
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockNotifiesOne:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify()
+
+
+class StockWaitsWithoutTheLock:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        await self.changed.wait_for(lambda: self.parts >= n)
+        self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockNotifiesWithoutTheLock:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        self.parts += n
+        self.changed.notify_all()
+
+
+class StockNeverNotifies:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+
+
+class StockConditionPerCall:
+    def __init__(self) -> None:
+        self.parts = 0
+
+    async def take(self, n: int) -> None:
+        changed = asyncio.Condition()
+        async with changed:
+            await changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        self.parts += n
+
+
+class StockPolls:
+    def __init__(self) -> None:
+        self.parts = 0
+
+    async def take(self, n: int) -> None:
+        while self.parts < n:
+            await asyncio.sleep(0.01)
+        self.parts -= n
+
+    async def add(self, n: int) -> None:
+        self.parts += n
+
+
+class StockNeverTakes:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockMoreThanNeeded:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts > n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockWaitForNotAwaited:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            self.changed.wait_for(lambda: self.parts >= n)  # type: ignore[unused-coroutine]
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockSharedCondition:
+    changed = asyncio.Condition()
+
+    def __init__(self) -> None:
+        self.parts = 0
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockTakesWhatIsThere:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            if self.parts >= n:
+                self.parts -= n
+
+    async def add(self, n: int) -> None:
+        async with self.changed:
+            self.parts += n
+            self.changed.notify_all()
+
+
+class StockPlainAdd:
+    def __init__(self) -> None:
+        self.parts = 0
+        self.changed = asyncio.Condition()
+
+    async def take(self, n: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.parts >= n)
+            self.parts -= n
+
+    def add(self, n: int) -> None:
+        self.parts += n
+
+
+def test_if_instead_of_while_is_told_the_stock_went_below_zero() -> None:
+    message = ex5.evaluate(StockIfNotWhile).message
+    assert "went below 0" in message and "never `if`" in message, message
+
+
+def test_notify_one_is_told_the_small_order_slept_on() -> None:
+    result = ex5.evaluate(StockNotifiesOne)
+    assert "notify_all()" in result.message and "notify()" in result.message, result.message
+
+
+def test_stock_with_a_while_loop_and_wait_is_right_too() -> None:
+    class Stock:
+        def __init__(self) -> None:
+            self.parts = 0
+            self.lock = asyncio.Lock()
+            self.delivered = asyncio.Condition(self.lock)
+
+        async def take(self, n: int) -> None:
+            async with self.delivered:
+                while self.parts < n:
+                    await self.delivered.wait()
+                self.parts -= n
+
+        async def add(self, n: int) -> None:
+            async with self.lock:
+                self.parts += n
+                self.delivered.notify_all()
+
+    assert_correct(ex5, Stock)
+
+
+def test_correct_stock_states_what_was_measured() -> None:
+    message = ex5.evaluate(worked(LESSON)["Stock"]).message
+    assert "the small order was served after the first delivery" in message
+    assert "ended at 0" in message
+
+
+# --- exercise 6: pipeline ---------------------------------------------------------------
+
+
+async def pipeline_unbounded(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue()
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_put_nowait(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            queue.put_nowait(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_never_shut_down(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_shuts_down_immediately(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown(immediate=True)
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_shuts_down_at_the_start(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    producing = asyncio.create_task(producer())
+    queue.shutdown()  # "no more after what the producer puts"
+    await asyncio.gather(producing, consumer(), consumer())
+    return results
+
+
+async def pipeline_shutdown_not_caught(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            item = await queue.get()
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_produces_before_consuming(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await producer()
+    await asyncio.gather(consumer(), consumer())
+    return results
+
+
+async def pipeline_makes_everything_first(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        items = [await make(n) for n in range(count)]
+        for item in items:
+            await queue.put(item)
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_one_consumer(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer())
+    return results
+
+
+async def pipeline_joins_before_producing(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+            queue.task_done()
+
+    tasks = [asyncio.create_task(each) for each in (producer(), consumer(), consumer())]
+    await queue.join()  # wait until every item is handled
+    queue.shutdown()
+    await asyncio.gather(*tasks)
+    return results
+
+
+async def pipeline_put_not_awaited(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_polls_for_room(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            item = await make(n)
+            while queue.full():
+                await asyncio.sleep(0.01)
+            queue.put_nowait(item)
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+async def pipeline_three_consumers(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), *(consumer() for _ in range(3)))
+    return results
+
+
+async def pipeline_returns_the_items(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except QueueShutDown:
+                return
+            await handle(item)
+            results.append(item)
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+def test_unbounded_queue_is_told_how_far_ahead_the_producer_ran() -> None:
+    message = ex6.evaluate(pipeline_unbounded).message
+    assert "items ahead of the consumers" in message and "maxsize=2" in message, message
+
+
+def test_pipeline_with_sentinels_is_right_too() -> None:
+    async def pipeline(count: int, make: Any, handle: Any) -> list[Any]:
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=2)
+        results = []
+
+        async def producer() -> None:
+            for n in range(count):
+                await queue.put(await make(n))
+            for _ in range(2):
+                await queue.put(None)
+
+        async def consumer() -> None:
+            while (item := await queue.get()) is not None:
+                results.append(await handle(item))
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(producer())
+            group.create_task(consumer())
+            group.create_task(consumer())
+        return results
+
+    assert_correct(ex6, pipeline)
+
+
+async def pipeline_with_asyncios_own_queue(count: int, make: Any, handle: Any) -> list[Any]:
+    queue: Any = asyncio.Queue(maxsize=2)
+    results = []
+
+    async def producer() -> None:
+        for n in range(count):
+            await queue.put(await make(n))
+        queue.shutdown()
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await queue.get()
+            except asyncio.QueueShutDown:  # type: ignore[attr-defined]
+                return
+            results.append(await handle(item))
+
+    await asyncio.gather(producer(), consumer(), consumer())
+    return results
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="Queue.shutdown is new in 3.13")
+def test_pipeline_with_asyncios_own_queue_is_right_on_3_13_and_later() -> None:
+    assert_correct(ex6, pipeline_with_asyncios_own_queue)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="Queue.shutdown works here")
+def test_pipeline_with_asyncios_own_queue_is_pointed_to_the_workbooks_queue() -> None:
+    result = ex6.evaluate(pipeline_with_asyncios_own_queue)
+    assert result.mistake == "not_the_course_queue", result.message
+
+
+def test_correct_pipeline_states_what_was_measured() -> None:
+    message = ex6.evaluate(worked(LESSON)["pipeline"]).message
+    assert "each of the 10 items exactly once, 2 at a time" in message
+    assert "by at most 3 items" in message and "after 0.5 s" in message
+
+
+SHUTDOWN_STORY = """
+async def story(Queue, QueueShutDown):
+    said = []
+    queue = Queue(maxsize=2)
+    queue.put_nowait(1)
+    queue.put_nowait(2)
+
+    async def blocked_put():
+        try:
+            await queue.put(3)
+        except QueueShutDown:
+            said.append("put woken: shut down")
+
+    async def blocked_get(other):
+        try:
+            said.append(("got", await other.get()))
+        except QueueShutDown:
+            said.append("get woken: shut down")
+
+    putting = asyncio.create_task(blocked_put())
+    empty = Queue()
+    getting = asyncio.create_task(blocked_get(empty))
+    await asyncio.sleep(0)
+    queue.shutdown()
+    empty.shutdown()
+    await asyncio.gather(putting, getting)
+    for action in (lambda: queue.put_nowait(4), queue.get_nowait, queue.get_nowait,
+                   queue.get_nowait):
+        try:
+            said.append(("ok", action()))
+        except QueueShutDown:
+            said.append("raised QueueShutDown")
+    dropped = Queue()
+    for n in range(3):
+        dropped.put_nowait(n)
+    dropped.get_nowait()
+    dropped.shutdown(immediate=True)
+    said.append(("left", dropped.qsize(), dropped.empty()))
+    try:
+        await dropped.get()
+    except QueueShutDown:
+        said.append("immediate: get raises")
+    dropped.task_done()
+    await asyncio.wait_for(dropped.join(), 0.5)
+    said.append("joined")
+    return said
+"""
+
+EXPECTED_STORY = [
+    "put woken: shut down",
+    "get woken: shut down",
+    "raised QueueShutDown",
+    ("ok", 1),
+    ("ok", 2),
+    "raised QueueShutDown",
+    ("left", 0, True),
+    "immediate: get raises",
+    "joined",
+]
+
+
+def run_story(queue_class: Any, shut_down: Any) -> list[Any]:
+    namespace: dict[str, Any] = {"asyncio": asyncio}
+    exec(SHUTDOWN_STORY, namespace)
+    return asyncio.run(namespace["story"](queue_class, shut_down))
+
+
+def test_the_backported_queue_shuts_down_as_asyncios_own_does() -> None:
+    from asyncio_tutorial.checkers.lesson06 import queues
+
+    assert run_story(queues.BackportedQueue, queues.BackportedQueueShutDown) == EXPECTED_STORY
+    if sys.version_info >= (3, 13):
+        assert Queue is asyncio.Queue and QueueShutDown is asyncio.QueueShutDown
+        assert run_story(asyncio.Queue, asyncio.QueueShutDown) == EXPECTED_STORY
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -1054,6 +2061,53 @@ WRONG_ANSWERS = {
         (process_all_task_done_before_the_job, "task_done_too_early"),
         (process_all_gathers_the_cancelled_workers, "ended_cancelled"),
         (process_all_runs_a_loop_per_job, "nested_run"),
+    ],
+    ex4: [
+        (race_barrier_for_the_runners_only, "barrier_size"),
+        (race_barrier_of_four, "barrier_size"),
+        (race_starter_does_not_wait, "gun_before_ready"),
+        (race_without_a_gun, "false_start"),
+        (race_an_event_per_runner, "event_per_runner"),
+        (race_gun_never_fired, "gun_never_fired"),
+        (race_gun_wait_not_awaited, "forgot_await"),
+        (race_polls_a_flag, "polling"),
+        (race_runners_one_after_another, "runners_not_concurrent"),
+        (race_a_barrier_per_runner, "barrier_per_task"),
+        (race_gun_before_get_set, "gun_too_early"),
+        (race_warm_ups_then_runs, "runner_not_one_task"),
+        (race_barrier_wait_not_awaited, "forgot_await"),
+        (race_time_sleep_for_the_slowest, "blocking"),
+    ],
+    ex5: [
+        (StockIfNotWhile, "oversold"),
+        (StockNotifiesOne, "notify_one"),
+        (StockWaitsWithoutTheLock, "wait_without_lock"),
+        (StockNotifiesWithoutTheLock, "notify_without_lock"),
+        (StockNeverNotifies, "never_notified"),
+        (StockConditionPerCall, "condition_per_call"),
+        (StockPolls, "polling"),
+        (StockNeverTakes, "not_taken"),
+        (StockMoreThanNeeded, "not_served"),
+        (StockWaitForNotAwaited, "forgot_await"),
+        (StockSharedCondition, "shared_condition"),
+        (StockTakesWhatIsThere, "did_not_wait"),
+        (StockPlainAdd, "not_async"),
+    ],
+    ex6: [
+        (pipeline_unbounded, "unbounded"),
+        (pipeline_put_nowait, "queue_full"),
+        (pipeline_never_shut_down, "consumers_never_stop"),
+        (pipeline_shuts_down_immediately, "immediate_shutdown"),
+        (pipeline_shuts_down_at_the_start, "shutdown_too_early"),
+        (pipeline_shutdown_not_caught, "shutdown_not_caught"),
+        (pipeline_produces_before_consuming, "consumers_not_started"),
+        (pipeline_makes_everything_first, "made_all_first"),
+        (pipeline_one_consumer, "too_few_consumers"),
+        (pipeline_joins_before_producing, "join_too_early"),
+        (pipeline_put_not_awaited, "forgot_await"),
+        (pipeline_polls_for_room, "polling"),
+        (pipeline_three_consumers, "too_many_consumers"),
+        (pipeline_returns_the_items, "wrong_value"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
