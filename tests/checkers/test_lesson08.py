@@ -17,12 +17,16 @@ from wrong_answers import contamination_test, wrong_answer_test
 from asyncio_tutorial import versions
 from asyncio_tutorial.checkers.lesson08 import (
     Connection,
+    Pool,
     ask,
     ex1,
     ex2,
     ex3,
     ex4,
+    ex5,
+    ex6,
     load,
+    run_job,
 )
 
 LESSON = "08-errors-and-cancellation"
@@ -839,6 +843,416 @@ def test_wait_for_around_gather_is_right_too() -> None:
     assert result.status == "correct", result.message
 
 
+# --- exercise 5: run_batch -------------------------------------------------------------
+
+
+async def batch_plain_gather(jobs: list[str]) -> Any:
+    return await asyncio.gather(*(run_job(job) for job in jobs))
+
+
+async def batch_raises_the_first_error(jobs: list[str]) -> Any:
+    results = await asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+async def batch_awaits_each_task(jobs: list[str]) -> Any:
+    tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+    return [await task for task in tasks]
+
+
+async def batch_one_by_one(jobs: list[str]) -> Any:
+    results: list[Any] = []
+    for job in jobs:
+        try:
+            results.append(await run_job(job))
+        except Exception as error:
+            results.append(error)
+    return results
+
+
+async def batch_one_by_one_without_try(jobs: list[str]) -> Any:
+    return [await run_job(job) for job in jobs]
+
+
+async def batch_keeps_the_results_only(jobs: list[str]) -> Any:
+    results = await asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+    return [result for result in results if not isinstance(result, Exception)]
+
+
+async def batch_as_completed(jobs: list[str]) -> Any:
+    results: list[Any] = []
+    for next_done in asyncio.as_completed([run_job(job) for job in jobs]):
+        try:
+            results.append(await next_done)
+        except Exception as error:
+            results.append(error)
+    return results
+
+
+async def batch_errors_as_text(jobs: list[str]) -> Any:
+    results = await asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+    return [str(result) for result in results]
+
+
+async def batch_fire_and_forget(jobs: list[str]) -> Any:
+    results: list[Any] = [None] * len(jobs)
+
+    async def run(index: int, job: str) -> None:
+        results[index] = await run_job(job)
+
+    for index, job in enumerate(jobs):
+        asyncio.create_task(run(index, job))  # noqa: RUF006
+    await asyncio.sleep(0.5)
+    return results
+
+
+async def batch_task_group(jobs: list[str]) -> Any:
+    async with asyncio.TaskGroup() as tg:
+        tasks = [tg.create_task(run_job(job)) for job in jobs]
+    return [task.result() for task in tasks]
+
+
+async def batch_gather_not_awaited(jobs: list[str]) -> Any:
+    return asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+
+
+async def batch_first_exception(jobs: list[str]) -> Any:
+    tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    return [task.exception() or task.result() if task.done() else None for task in tasks]
+
+
+async def batch_none_for_the_errors(jobs: list[str]) -> Any:
+    results = await asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+    return [None if isinstance(result, Exception) else result for result in results]
+
+
+async def batch_catches_connection_errors_only(jobs: list[str]) -> Any:
+    tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+    results: list[Any] = []
+    for task in tasks:
+        try:
+            results.append(await task)
+        except ConnectionError as error:
+            results.append(error)
+    return results
+
+
+async def batch_waits_then_reads_results(jobs: list[str]) -> Any:
+    tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+    await asyncio.wait(tasks)
+    return [task.result() for task in tasks]
+
+
+async def batch_sleeps_for_safety(jobs: list[str]) -> Any:
+    results = await asyncio.gather(*(run_job(job) for job in jobs), return_exceptions=True)
+    await asyncio.sleep(0.5)  # let everything settle
+    return results
+
+
+async def batch_forgot_await_on_run_job(jobs: list[str]) -> Any:
+    return [run_job(job) for job in jobs]
+
+
+def test_run_batch_with_tasks_awaited_in_turn_is_right_too() -> None:
+    async def run_batch(jobs: list[str]) -> Any:
+        tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+        results: list[Any] = []
+        for task in tasks:
+            try:
+                results.append(await task)
+            except Exception as error:
+                results.append(error)
+        return results
+
+    result = ex5.evaluate(run_batch)
+    assert result.status == "correct", result.message
+
+
+def test_run_batch_with_wait_and_exception_is_right_too() -> None:
+    async def run_batch(jobs: list[str]) -> Any:
+        tasks = [asyncio.create_task(run_job(job)) for job in jobs]
+        await asyncio.wait(tasks)
+        return [task.exception() or task.result() for task in tasks]
+
+    result = ex5.evaluate(run_batch)
+    assert result.status == "correct", result.message
+
+
+def test_run_batch_with_a_task_group_of_wrappers_is_right_too() -> None:
+    async def run_batch(jobs: list[str]) -> Any:
+        async def outcome(job: str) -> Any:
+            try:
+                return await run_job(job)
+            except Exception as error:
+                return error
+
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(outcome(job)) for job in jobs]
+        return [task.result() for task in tasks]
+
+    result = ex5.evaluate(run_batch)
+    assert result.status == "correct", result.message
+
+
+def test_never_retrieved_names_the_exceptions_the_loop_reported() -> None:
+    message = ex5.evaluate(batch_awaits_each_task).message
+    assert "Task exception was never retrieved" in message
+    assert "ValueError: scan: unreadable file" in message
+    assert "PermissionError: backup: permission denied" in message
+
+
+def test_run_batch_correct_message_states_what_was_measured() -> None:
+    message = ex5.evaluate(worked(LESSON)["run_batch"]).message
+    assert "returned after 0.3 s" in message and "the 2 results and the 3 exceptions" in message
+
+
+# --- exercise 6: fetch_rows ------------------------------------------------------------
+
+
+async def rows_swallows_the_cancellation(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        try:
+            return await conn.query(sql)
+        except asyncio.CancelledError:
+            return None
+        finally:
+            pool.release(conn)
+
+
+async def rows_releases_after_the_query(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        rows = await conn.query(sql)
+        pool.release(conn)
+        return rows
+
+
+async def rows_shielded_wait_for(pool: Any, sql: str, deadline: float) -> Any:
+    conn = await pool.acquire()
+    try:
+        return await asyncio.wait_for(asyncio.shield(conn.query(sql)), deadline)
+    finally:
+        pool.release(conn)
+
+
+async def rows_checks_the_clock(pool: Any, sql: str, deadline: float) -> Any:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    conn = await pool.acquire()
+    try:
+        rows = await conn.query(sql)
+    finally:
+        pool.release(conn)
+    if loop.time() - started > deadline:
+        raise TimeoutError
+    return rows
+
+
+async def rows_catches_timeout_inside(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        try:
+            rows = await conn.query(sql)
+        except (TimeoutError, ValueError):
+            pool.release(conn)
+            raise
+        pool.release(conn)
+        return rows
+
+
+async def rows_returns_none_on_timeout(pool: Any, sql: str, deadline: float) -> Any:
+    try:
+        async with asyncio.timeout(deadline):
+            conn = await pool.acquire()
+            try:
+                return await conn.query(sql)
+            finally:
+                pool.release(conn)
+    except TimeoutError:
+        return None
+
+
+async def rows_deadline_around_the_query_only(pool: Any, sql: str, deadline: float) -> Any:
+    conn = await pool.acquire()
+    try:
+        async with asyncio.timeout(deadline):
+            return await conn.query(sql)
+    finally:
+        pool.release(conn)
+
+
+async def rows_releases_what_it_may_not_have(pool: Any, sql: str, deadline: float) -> Any:
+    try:
+        async with asyncio.timeout(deadline):
+            conn = await pool.acquire()
+            return await conn.query(sql)
+    finally:
+        pool.release(conn)
+
+
+async def rows_turns_cancellation_into_timeout(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        try:
+            return await conn.query(sql)
+        except asyncio.CancelledError:
+            raise TimeoutError from None
+        finally:
+            pool.release(conn)
+
+
+async def rows_wait_without_cancel(pool: Any, sql: str, deadline: float) -> Any:
+    conn = await pool.acquire()
+    try:
+        query = asyncio.create_task(conn.query(sql))
+        done, _ = await asyncio.wait([query], timeout=deadline)
+        if not done:
+            raise TimeoutError
+        return query.result()
+    finally:
+        pool.release(conn)
+
+
+async def rows_cancels_without_waiting(pool: Any, sql: str, deadline: float) -> Any:
+    conn = await pool.acquire()
+    try:
+        query = asyncio.create_task(conn.query(sql))
+        done, _ = await asyncio.wait([query], timeout=deadline)
+        if not done:
+            query.cancel()
+            raise TimeoutError
+        return query.result()
+    finally:
+        pool.release(conn)
+
+
+async def rows_timeout_at_with_seconds(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout_at(deadline):
+        conn = await pool.acquire()
+        try:
+            return await conn.query(sql)
+        finally:
+            pool.release(conn)
+
+
+async def rows_hard_coded_deadline(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(0.5):
+        conn = await pool.acquire()
+        try:
+            return await conn.query(sql)
+        finally:
+            pool.release(conn)
+
+
+async def rows_timeout_never_entered(pool: Any, sql: str, deadline: float) -> Any:
+    asyncio.timeout(deadline)
+    conn = await pool.acquire()
+    try:
+        return await conn.query(sql)
+    finally:
+        pool.release(conn)
+
+
+async def rows_catches_every_exception(pool: Any, sql: str, deadline: float) -> Any:
+    try:
+        async with asyncio.timeout(deadline):
+            conn = await pool.acquire()
+            try:
+                return await conn.query(sql)
+            finally:
+                pool.release(conn)
+    except Exception:
+        return []
+
+
+async def rows_forgot_await_on_query(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        try:
+            return conn.query(sql)
+        finally:
+            pool.release(conn)
+
+
+async def rows_releases_twice(pool: Any, sql: str, deadline: float) -> Any:
+    async with asyncio.timeout(deadline):
+        conn = await pool.acquire()
+        try:
+            rows = await conn.query(sql)
+            pool.release(conn)
+            return rows
+        finally:
+            pool.release(conn)
+
+
+def test_fetch_rows_with_wait_for_is_right_too() -> None:
+    async def fetch_rows(pool: Any, sql: str, deadline: float) -> Any:
+        async def work() -> Any:
+            conn = await pool.acquire()
+            try:
+                return await conn.query(sql)
+            finally:
+                pool.release(conn)
+
+        return await asyncio.wait_for(work(), deadline)
+
+    result = ex6.evaluate(fetch_rows)
+    assert result.status == "correct", result.message
+
+
+def test_fetch_rows_with_timeout_at_and_a_guarded_release_is_right_too() -> None:
+    async def fetch_rows(pool: Any, sql: str, deadline: float) -> Any:
+        conn = None
+        try:
+            async with asyncio.timeout_at(asyncio.get_running_loop().time() + deadline):
+                conn = await pool.acquire()
+                return await conn.query(sql)
+        finally:
+            if conn is not None:
+                pool.release(conn)
+
+    result = ex6.evaluate(fetch_rows)
+    assert result.status == "correct", result.message
+
+
+def test_fetch_rows_catching_cancelled_error_and_raising_it_again_is_right_too() -> None:
+    async def fetch_rows(pool: Any, sql: str, deadline: float) -> Any:
+        async with asyncio.timeout(deadline):
+            conn = await pool.acquire()
+            try:
+                rows = await conn.query(sql)
+            except BaseException:
+                pool.release(conn)
+                raise
+            pool.release(conn)
+            return rows
+
+    result = ex6.evaluate(fetch_rows)
+    assert result.status == "correct", result.message
+
+
+def test_the_pool_behaves_as_its_docstring_says() -> None:
+    async def scenario() -> Any:
+        pool = Pool()
+        conn = await pool.acquire()
+        rows = await conn.query("recent orders")
+        in_use = pool.in_use
+        pool.release(conn)
+        return rows, in_use, pool.in_use
+
+    assert asyncio.run(scenario()) == (["order 41", "order 42"], 1, 0)
+
+
+def test_fetch_rows_correct_message_states_what_was_measured() -> None:
+    message = ex6.evaluate(worked(LESSON)["fetch_rows"]).message
+    assert "after 0.3 s" in message and "TimeoutError after 0.4 s" in message
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -905,6 +1319,44 @@ WRONG_ANSWERS = {
         (shut_down_returns_the_sets, "wrong_counts"),
         (shut_down_counts_the_wrong_way_round, "wrong_counts"),
         (shut_down_forgets_to_cancel, "not_cancelled"),
+    ],
+    ex5: [
+        (batch_plain_gather, "first_error_only"),
+        (batch_raises_the_first_error, "raised_an_error"),
+        (batch_awaits_each_task, "never_retrieved"),
+        (batch_one_by_one, "sequential"),
+        (batch_keeps_the_results_only, "dropped_errors"),
+        (batch_as_completed, "out_of_order"),
+        (batch_errors_as_text, "wrong_type"),
+        (batch_fire_and_forget, "never_retrieved"),
+        (batch_task_group, "task_group"),
+        (batch_gather_not_awaited, "returned_future"),
+        (batch_first_exception, "left_running"),
+        (batch_none_for_the_errors, "dropped_errors"),
+        (batch_catches_connection_errors_only, "never_retrieved"),
+        (batch_waits_then_reads_results, "never_retrieved"),
+        (batch_sleeps_for_safety, "too_slow"),
+        (batch_forgot_await_on_run_job, "forgot_await"),
+        (batch_one_by_one_without_try, "sequential"),
+    ],
+    ex6: [
+        (rows_swallows_the_cancellation, "swallowed_cancellation"),
+        (rows_releases_after_the_query, "not_released"),
+        (rows_shielded_wait_for, "work_left_running"),
+        (rows_checks_the_clock, "checked_the_clock"),
+        (rows_catches_timeout_inside, "caught_timeout_inside"),
+        (rows_returns_none_on_timeout, "returned_on_timeout"),
+        (rows_deadline_around_the_query_only, "deadline_not_whole"),
+        (rows_releases_what_it_may_not_have, "released_unacquired"),
+        (rows_turns_cancellation_into_timeout, "cancellation_turned_into_timeout"),
+        (rows_wait_without_cancel, "work_left_running"),
+        (rows_cancels_without_waiting, "cancelled_not_awaited"),
+        (rows_timeout_at_with_seconds, "timed_out_too_soon"),
+        (rows_hard_coded_deadline, "wrong_deadline"),
+        (rows_timeout_never_entered, "deadline_not_enforced"),
+        (rows_catches_every_exception, "returned_on_timeout"),
+        (rows_forgot_await_on_query, "forgot_await"),
+        (rows_releases_twice, "released_twice"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
