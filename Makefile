@@ -125,6 +125,7 @@ flakes: venv
 bench: venv
 	$(BIN)/python scripts/bench_validation.py --workers $(WORKERS) --test-workers $(TEST_WORKERS) \
 		--browser-workers $(BROWSER_WORKERS)
+	$(BIN)/python scripts/bench_grading.py
 
 # Mutation testing of the checkers: every worked answer, edited the ways learners go
 # wrong, must be called wrong (scripts/mutants.py; writes tests/checkers/mutants/report.md).
