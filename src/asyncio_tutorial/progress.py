@@ -214,14 +214,15 @@ def read_report(
 ) -> WorkbookReport:
     """The report on a copy that :func:`run_submission` executed.
 
-    Each exercise's status is the last one a report cell printed.  A report whose digest
-    of the checking code differs from this process's (or that is missing, when the
-    cell ran) makes every exercise checked so far *tampered*.
+    Each exercise's status is the last one a report cell printed.  From the first report
+    whose digest of the checking code differs from this process's (or is missing, when
+    the cell ran), every verdict is *tampered* but those an earlier report gave, unchanged.
     """
     from asyncio_tutorial.submissions import fingerprint
 
     report = WorkbookReport(path)
     found: dict[str, ExerciseStatus] = {}
+    trusted: dict[str, ExerciseStatus] = {}  # as the last report before any mismatch said
     expected = fingerprint(lesson) if lesson else None
     tampered_at = ""
     number = 0
@@ -249,8 +250,14 @@ def read_report(
                     data.get("mistake", ""),
                     data.get("seconds", 0.0),
                 )
+        if not tampered_at:
+            trusted = dict(found)
     if tampered_at:
-        for status in found.values():
+        # A verdict reported before the checking code changed stands, if nothing changed
+        # it since; every later one is not to be trusted.
+        for key, status in found.items():
+            if trusted.get(key) == status and status.status != NOT_CHECKED:
+                continue
             status.status = TAMPERED
             status.message = (
                 f"the course's checking code was not as the course ships it {tampered_at}: "

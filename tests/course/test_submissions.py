@@ -269,6 +269,15 @@ def test_an_answer_that_changes_its_checking_is_tampered_never_correct(
     assert "✓ passed" not in capsys.readouterr().out
 
 
+def test_verdicts_given_before_the_checks_were_changed_stand(tmp_path: Path) -> None:
+    """Tampering in the last answer's cell: the three checks before it were honest."""
+    notebook = answered(ROOT / "solutions" / "01-coroutines.ipynb")
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "def retry" in c.source]
+    cell.source += "\n\n" + TAMPERING["patches the checks by another way"][0]
+    report = progress.check_workbook(write(tmp_path, "workbook-01-coroutines.ipynb", notebook))
+    assert [e.status for e in report.exercises] == ["passed"] * 3 + [progress.TAMPERED]
+
+
 def test_an_answer_that_ends_the_kernel_is_reported_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
