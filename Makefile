@@ -31,7 +31,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := notebooks solutions
 
 .PHONY: lab test record exercises progress update browser pythons flakes bench mutants \
-	contamination latest lock venv clean site site-test site-figures
+	contamination grade-class latest lock venv clean site site-test site-figures
 
 LAB_DEFAULTS := $(VENV)/share/jupyter/lab/settings/overrides.d/asyncio-tutorial.json
 
@@ -64,7 +64,7 @@ $(KERNEL_CONFIG): src/asyncio_tutorial/course_kernel.py $(VENV)/.installed
 	$(BIN)/python -c 'from asyncio_tutorial.course_kernel import KERNEL_CONFIG as C; print(C, end="")' > $@
 
 lab: venv
-	$(BIN)/python -m asyncio_tutorial.lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
+	$(BIN)/python -m asyncio_tutorial.course.lab --ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) \
 		notebooks/00-start-here.ipynb
 
 # The validation runs on a copy of the course as published (.published/): a learner's
@@ -87,7 +87,7 @@ test: venv
 	cd $(PUBLISHED) && $(PYTEST) -n 2 --dist loadscope $(NBVAL) $(COMPUTING)
 	cd $(PUBLISHED) && $(PYTEST) -n $(WORKERS) --dist loadscope -m "not browser" $(NBVAL) \
 		$(NOTEBOOKS) $(COMPUTING:%=--ignore=%)
-	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser and not contamination and not site" $(NBVAL) tests
+	cd $(PUBLISHED) && $(PYTEST) -n $(TEST_WORKERS) --dist loadscope -m "not browser and not contamination and not site and not grade_class" $(NBVAL) tests
 	cd $(PUBLISHED) && $(PYTEST) -n $(BROWSER_WORKERS) -m browser tests/course/test_browser.py
 	rm -rf screenshots/latest && cp -r $(PUBLISHED)/screenshots/latest screenshots/latest
 	cd $(PUBLISHED) && $(CURDIR)/$(BIN)/python scripts/build_site.py --out site
@@ -135,6 +135,11 @@ mutants: venv
 
 # Every worked answer right after every wrong answer of its lesson, in one process each
 # (make test does each wrong answer followed by one worked answer, in rotation).
+# A class of 200 workbooks made from the worked answers, stubs and wrong answers, graded
+# as an instructor would (python -m asyncio_tutorial grade): every verdict checked.
+grade-class: venv
+	$(BIN)/python -m pytest -q -m grade_class tests/course/test_grade_class.py
+
 contamination: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m contamination -q tests/checkers
 

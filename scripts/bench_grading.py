@@ -59,7 +59,7 @@ def build_class(folder: Path, learners: int) -> int:
 
 def kernel_start() -> float:
     """Seconds to start a course kernel and run one cell in it (the median of three)."""
-    from asyncio_tutorial.recording import execute
+    from asyncio_tutorial.course.recording import execute
 
     times = []
     for _ in range(3):

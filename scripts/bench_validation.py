@@ -54,7 +54,7 @@ from pathlib import Path
 
 import nbformat
 
-from asyncio_tutorial import recording
+from asyncio_tutorial.course import recording
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -93,7 +93,7 @@ def execute_plain(path_name: str) -> NotebookTiming:
     """Execute one notebook with nbclient, no comparison, timing the kernel and each cell."""
     from nbclient import NotebookClient
 
-    from asyncio_tutorial.kernels import AsyncUnixSocketKernelManager
+    from asyncio_tutorial.course.kernels import AsyncUnixSocketKernelManager
 
     path = Path(path_name)
     notebook = nbformat.read(path, as_version=4)
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workers, repeat = args.workers, args.repeat
 
-    from asyncio_tutorial import published
+    from asyncio_tutorial.course import published
 
     published.export(ROOT, COURSE)  # as make test does
     if args.only != "make-test":

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytest-args", default="", help="more pytest options, one string")
     args = parser.parse_args(argv)
 
-    from asyncio_tutorial import published
+    from asyncio_tutorial.course import published
 
     for note in published.export(ROOT, COURSE):  # as make test does
         print(f"note: {note}")

@@ -338,14 +338,14 @@ def lesson_notebook(lesson: str) -> Path:
 
 
 def notebook_cells(path: Path) -> list[str]:
-    from asyncio_tutorial.quick_nbformat import nbformat
+    from asyncio_tutorial.course.quick_nbformat import nbformat
 
     notebook = nbformat.read(path, as_version=4)
     return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
 
 
 def lesson_mutants(lesson: str) -> list[Mutant]:
-    from asyncio_tutorial import workbooks
+    from asyncio_tutorial.course import workbooks
 
     checkers = importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson}")
     cells = notebook_cells(lesson_notebook(lesson))

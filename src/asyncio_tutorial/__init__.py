@@ -26,14 +26,14 @@ these):
 **Machinery** (no lesson imports it): :mod:`~asyncio_tutorial.extension`,
 :mod:`~asyncio_tutorial.stamps` and :mod:`~asyncio_tutorial.childstamps` (the IPython
 extension and its stamps), :mod:`~asyncio_tutorial.course_kernel` (what the course's
-kernels do as they start); :mod:`~asyncio_tutorial.recording` (``make record``),
-:mod:`~asyncio_tutorial.workbooks` (``make exercises``), :mod:`~asyncio_tutorial.progress`
-(``make progress``), :mod:`~asyncio_tutorial.published` (what ``make test`` validates),
-:mod:`~asyncio_tutorial.update` (``make update``), :mod:`~asyncio_tutorial.submissions`
-(what ``check``, ``progress`` and grading run of a workbook handed in),
-:mod:`~asyncio_tutorial.course` (``grade``: a whole class) and :mod:`~asyncio_tutorial.cli`,
-their command line; :mod:`~asyncio_tutorial.kernels`, :mod:`~asyncio_tutorial.lab` and
-:mod:`~asyncio_tutorial.quick_nbformat`, how the course starts kernels and JupyterLab.
+kernels do as they start), and :mod:`asyncio_tutorial.course`, the course's own tools:
+``course.recording`` (``make record``), ``course.workbooks`` (``make exercises``),
+``course.progress`` (``make progress``, ``check``), ``course.submissions`` (what
+``check``, ``progress`` and grading run of a workbook handed in), ``course.grade`` (a
+whole class), ``course.published`` (what ``make test`` validates), ``course.update``
+(``make update``) and ``course.cli``, their command line; ``course.kernels``,
+``course.lab`` and ``course.quick_nbformat``, how the course starts kernels and
+JupyterLab.
 """
 
 from __future__ import annotations

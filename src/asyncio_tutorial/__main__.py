@@ -1,5 +1,5 @@
-"""``python -m asyncio_tutorial``: see :mod:`asyncio_tutorial.cli`."""
+"""``python -m asyncio_tutorial``: see :mod:`asyncio_tutorial.course.cli`."""
 
-from asyncio_tutorial.cli import main
+from asyncio_tutorial.course.cli import main
 
 raise SystemExit(main())

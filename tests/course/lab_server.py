@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from asyncio_tutorial.kernels import TRANSPORT
+from asyncio_tutorial.course.kernels import TRANSPORT
 
 START_TIMEOUT = 120  # seconds; a cold start on a busy 2-core machine takes ~10 s
 
@@ -100,7 +100,7 @@ def running_jupyterlab(root_dir: Path) -> Iterator[JupyterLab]:
         command = [
             sys.executable,
             "-m",
-            "asyncio_tutorial.lab",  # jupyter lab, without 4 s of jsonschema start-up
+            "asyncio_tutorial.course.lab",  # jupyter lab, without 4 s of jsonschema start-up
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={port}",
@@ -113,7 +113,7 @@ def running_jupyterlab(root_dir: Path) -> Iterator[JupyterLab]:
             # stream on stderr render alike) and the kernel's status from the page
             "--LabApp.expose_app_in_browser=True",
             # kernels on Unix sockets, as in the rest of make test: a lesson's server
-            # cannot take a kernel's port (src/asyncio_tutorial/kernels.py)
+            # cannot take a kernel's port (src/asyncio_tutorial/course/kernels.py)
             f"--KernelManager.transport={TRANSPORT}",
         ]
         if hasattr(os, "getuid") and os.getuid() == 0:

@@ -51,7 +51,7 @@ def run_nbval(path: Path) -> subprocess.CompletedProcess[str]:
             "-p",
             "no:xdist",
             "-p",
-            "asyncio_tutorial.kernels",
+            "asyncio_tutorial.course.kernels",
             "--nbval",
             "--nbval-current-env",
             "--nbval-sanitize-with",

@@ -18,8 +18,7 @@ import nbformat
 import pytest
 from test_submissions import answered, lesson01_with
 
-from asyncio_tutorial import cli
-from asyncio_tutorial.course import grade
+from asyncio_tutorial.course import cli, grade
 from asyncio_tutorial.course.grade import HandedIn, Limits, collect, duplicates, grade_class
 
 ROOT = Path(__file__).resolve().parents[2]

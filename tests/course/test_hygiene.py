@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asyncio_tutorial import workbooks
+from asyncio_tutorial.course import workbooks
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -139,6 +139,7 @@ IGNORE_OUTPUT = "nbval-ignore-output"
 VERSION_TESTS = ROOT / "tests" / "library" / "test_versions.py"
 REPORT = re.compile(r"(from asyncio_tutorial import versions\s+)?versions\.report\(([^)]*)\)")
 PROGRAM = re.compile(r"%%standalone --allow-failure (?:.* )?(\S+\.py)\n")
+FIGURES = re.compile(r"(\w+)\.show\(\)")  # a Speedups table's figures (lesson 07)
 
 
 def _tested_by(cell: nbformat.NotebookNode) -> list[str]:
@@ -157,8 +158,10 @@ def test_every_unchecked_output_is_tried_on_every_python_by_the_tests(path: Path
     """A cell whose output differs between Pythons is not compared by validation; it is
     allowed only as a plain report of this interpreter (``versions.report``) or a program
     allowed to fail, and only when tests/library/test_versions.py tries what it reports
-    (or runs the program, read from the lesson) on every Python.  The checking stays out
-    of the learner's way: no lesson prints "the table says" or asks ``versions.has``."""
+    (or runs the program, read from the lesson) on every Python; or as a table of
+    measured figures (``table.show()``) whose claims the very next cell checks, compared.
+    The checking stays out of the learner's way: no lesson prints "the table says" or asks
+    ``versions.has``."""
     tests = VERSION_TESTS.read_text(encoding="utf-8")
     cells = code_cells(read(path))
     for index, cell in enumerate(cells):
@@ -167,6 +170,14 @@ def test_every_unchecked_output_is_tried_on_every_python_by_the_tests(path: Path
         printed = "".join(out.get("text", "") for out in cell.get("outputs", []))
         assert "the table says" not in printed, f"{where}: a check in the learner's way"
         if IGNORE_OUTPUT not in cell.metadata.get("tags", []):
+            continue
+        figures = FIGURES.fullmatch(cell.source.strip())
+        if figures:  # measured figures, whose claims the next cell checks (compared)
+            following = cells[index + 1].source.strip() if index + 1 < len(cells) else ""
+            assert following.startswith(f"{figures[1]}.check()"), (
+                f"{where}: measured figures go unchecked only when the next cell checks "
+                f"their claims with {figures[1]}.check()"
+            )
             continue
         needed = _tested_by(cell)
         assert needed, f"{where}: only versions.report(...) or a program allowed to fail"

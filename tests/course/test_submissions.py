@@ -12,11 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asyncio_tutorial import cli, progress, submissions
 from asyncio_tutorial.checkers import lesson01
 from asyncio_tutorial.checkers.core import Exercise
-from asyncio_tutorial.submissions import BadWorkbook, assemble, fingerprint, read, screen
-from asyncio_tutorial.workbooks import has_solution, without_markers
+from asyncio_tutorial.course import cli, progress, submissions
+from asyncio_tutorial.course.submissions import BadWorkbook, assemble, fingerprint, read, screen
+from asyncio_tutorial.course.workbooks import has_solution, without_markers
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]-*.ipynb"))
@@ -189,7 +189,7 @@ def test_the_fingerprint_is_the_same_in_every_process_and_after_a_check() -> Non
         [
             sys.executable,
             "-c",
-            "from asyncio_tutorial import submissions as s; print(s.fingerprint('01'))",
+            "from asyncio_tutorial.course import submissions as s; print(s.fingerprint('01'))",
         ],
         capture_output=True,
         text=True,

@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 import asyncio_tutorial
-from asyncio_tutorial import published, workbooks
+from asyncio_tutorial.course import published, workbooks
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "exercises/workbook-01-coroutines.ipynb"

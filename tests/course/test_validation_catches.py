@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from notebook_tools import make_notebook, replace_in_source, run_nbval
 
-from asyncio_tutorial.recording import record
+from asyncio_tutorial.course.recording import record
 
 SETUP = "%load_ext asyncio_tutorial\nimport asyncio"
 WAIT = "print('start')\nawait asyncio.sleep(1.0)\nprint('end')"

@@ -16,9 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asyncio_tutorial import cli, progress, workbooks
 from asyncio_tutorial.checkers.lesson01 import EXERCISES, ex1
-from asyncio_tutorial.recording import WORKBOOK_CELL_TIMEOUT
+from asyncio_tutorial.course import cli, progress, workbooks
+from asyncio_tutorial.course.recording import WORKBOOK_CELL_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets: k
 
 PROGRAM = r"""
 import json, sys
-from asyncio_tutorial.kernels import UnixSocketKernelManager
+from asyncio_tutorial.course.kernels import UnixSocketKernelManager
 
 manager = UnixSocketKernelManager(kernel_name="python3")
 manager.start_kernel()

@@ -1,4 +1,4 @@
-"""Kernels started by the course's commands listen on Unix sockets (asyncio_tutorial.kernels).
+"""Kernels started by the course's commands listen on Unix sockets (course.kernels).
 
 On TCP a kernel's ports are chosen before it starts, and a lesson's server asking for a
 free port in the meantime can be given one of them; on Unix sockets nothing is shared.
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from nbval.kernel import RunningKernel
 
-from asyncio_tutorial import kernels
-from asyncio_tutorial.quick_nbformat import nbformat
-from asyncio_tutorial.recording import execute
+from asyncio_tutorial.course import kernels
+from asyncio_tutorial.course.quick_nbformat import nbformat
+from asyncio_tutorial.course.recording import execute
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no Unix sockets for ZeroMQ")
 

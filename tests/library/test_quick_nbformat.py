@@ -1,4 +1,4 @@
-"""Reading a notebook costs a fraction of a second, not four (asyncio_tutorial.quick_nbformat).
+"""Reading a notebook costs a fraction of a second, not four (course.quick_nbformat).
 
 What an import does is seen in a fresh interpreter, or in this pytest process itself.
 """
@@ -26,8 +26,8 @@ def test_the_course_reads_notebooks_without_building_rfc3987_grammars() -> None:
     out = run(
         """
         import sys
-        from asyncio_tutorial import recording, progress, published, update, workbooks
-        from asyncio_tutorial.quick_nbformat import nbformat
+        from asyncio_tutorial.course import recording, progress, published, update, workbooks
+        from asyncio_tutorial.course.quick_nbformat import nbformat
         nbformat.validate(nbformat.v4.new_notebook())
         print("rfc3987_syntax" in sys.modules, "nbformat" in sys.modules)
         """
@@ -48,9 +48,9 @@ def test_the_kernel_reports_progress_without_importing_nbformat() -> None:
     out = run(
         """
         import sys
-        from asyncio_tutorial import progress
-        exec(progress._REPORT_CELL)
+        from asyncio_tutorial.course import progress
+        exec(progress._REPORT_CELL.format(lesson="01"))
         print("nbformat" in sys.modules, "jsonschema" in sys.modules, "nbclient" in sys.modules)
         """
     )
-    assert out.splitlines()[-1] == "False False False", out
+    assert out.splitlines()[-1] == "False False False", out  # after the report's lines

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from asyncio_tutorial.kernels import start_new_kernel
+from asyncio_tutorial.course.kernels import start_new_kernel
 from asyncio_tutorial.servers import (
     HOST,
     Page,

@@ -299,7 +299,7 @@ class Exercise:
 
     def solution(self) -> None:
         """Show the worked answer, read from the lesson's notebook in ``solutions/``."""
-        from asyncio_tutorial import workbooks  # nbformat is only needed here
+        from asyncio_tutorial.course import workbooks  # nbformat is only needed here
 
         notebook = find_solutions_notebook(self.lesson)
         if notebook is None:

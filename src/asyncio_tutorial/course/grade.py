@@ -5,7 +5,7 @@ file a learning platform exports) and runs::
 
     asyncio-tutorial grade handed-in/ --out grades/
 
-Every workbook is checked as ``check`` checks one (:mod:`asyncio_tutorial.progress`):
+Every workbook is checked as ``check`` checks one (:mod:`asyncio_tutorial.course.progress`):
 only its answer cells, put into the workbook as the course publishes it, in a fresh
 kernel, on a copy in a folder of its own; an answer that interferes with its checking is
 *tampered*, never passed.  Each runs in a process of its own under limits (wall time,
@@ -406,8 +406,8 @@ def _signal_name(returncode: int | None) -> str:
 
 def _grade_here(path: Path) -> dict[str, Any]:
     """In the child: check the workbook at ``path``, as ``check`` does; the report."""
-    from asyncio_tutorial import progress
-    from asyncio_tutorial.submissions import BadWorkbook, assemble
+    from asyncio_tutorial.course import progress
+    from asyncio_tutorial.course.submissions import BadWorkbook, assemble
 
     report = progress.check_workbook(path)
     lesson = ""

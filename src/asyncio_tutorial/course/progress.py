@@ -6,7 +6,7 @@ folder, and thrown away.  The learner's file is never written to, so running the
 command cannot lose work or clutter the notebook with outputs.
 
 What runs is not the file as it is, but the workbook as the course publishes it with
-the learner's **answer cells** put in (:func:`asyncio_tutorial.submissions.assemble`):
+the learner's **answer cells** put in (:func:`asyncio_tutorial.course.submissions.assemble`):
 a check cell edited, or a cell added to make the checks pass, is not run.  A file that
 is no workbook (empty, broken, a lesson, worked answers) is reported as such, with what
 to do, never with a traceback.
@@ -14,9 +14,9 @@ to do, never with a traceback.
 To learn how each check went, a cell is added after every check cell of the copy.  It
 asks the kernel for the last result of every exercise checked there (see
 :func:`print_report`), and for a digest of the checking code
-(:func:`~asyncio_tutorial.submissions.fingerprint`), which must be the one this process
+(:func:`~asyncio_tutorial.course.submissions.fingerprint`), which must be the one this process
 computes: an answer that changed the checks makes its exercises *tampered*, as does an
-answer cell that :func:`~asyncio_tutorial.submissions.screen` finds changing what no
+answer cell that :func:`~asyncio_tutorial.course.submissions.screen` finds changing what no
 answer needs to.  An exercise whose check cell never ran (because the cell before it
 failed, or the kernel died) is listed as *not checked*, and the failing cell is named.
 """
@@ -46,7 +46,9 @@ TAMPERED = "tampered"
 
 _MARKER = "asyncio-tutorial-progress "
 _FINGERPRINT = "asyncio-tutorial-fingerprint "
-_REPORT_CELL = "from asyncio_tutorial.progress import print_report\n\nprint_report({lesson!r})"
+_REPORT_CELL = (
+    "from asyncio_tutorial.course.progress import print_report\n\nprint_report({lesson!r})"
+)
 _CHECK_CELL = re.compile(r"^ex\d+\.check\(", re.MULTILINE)
 
 
@@ -88,7 +90,7 @@ def print_report(lesson: str) -> None:
     This runs inside the kernel, in the cells added after the check cells of the copy.
     """
     from asyncio_tutorial.checkers.core import CORRECT, registered
-    from asyncio_tutorial.submissions import fingerprint
+    from asyncio_tutorial.course.submissions import fingerprint
 
     for exercise in registered():
         result = exercise.last_result
@@ -110,7 +112,7 @@ def check_workbook(path: Path) -> WorkbookReport:
 
     A file that is no workbook gets a report with its ``problem`` and no exercises.
     """
-    from asyncio_tutorial.submissions import BadWorkbook, assemble
+    from asyncio_tutorial.course.submissions import BadWorkbook, assemble
 
     try:
         submission = assemble(path)
@@ -158,7 +160,7 @@ def check_workbooks(paths: list[Path], workers: int | None = None) -> Iterator[W
 
 def run_copy(path: Path) -> nbformat.NotebookNode:
     """Execute a copy of the workbook at ``path`` as :func:`check_workbook` does."""
-    from asyncio_tutorial.submissions import assemble
+    from asyncio_tutorial.course.submissions import assemble
 
     submission = assemble(path)
     return run_submission(submission.notebook, submission.lesson)[0]
@@ -176,7 +178,7 @@ def run_submission(
     """
     from nbclient.exceptions import DeadKernelError
 
-    from asyncio_tutorial.recording import WORKBOOK_CELL_TIMEOUT, execute
+    from asyncio_tutorial.course.recording import WORKBOOK_CELL_TIMEOUT, execute
 
     cells = []
     for cell in notebook.cells:
@@ -202,7 +204,7 @@ def run_submission(
 
 
 def _report_cell(lesson: str) -> nbformat.NotebookNode:
-    from asyncio_tutorial.quick_nbformat import nbformat
+    from asyncio_tutorial.course.quick_nbformat import nbformat
 
     cell = nbformat.v4.new_code_cell(_REPORT_CELL.format(lesson=lesson))
     cell.metadata["asyncio_tutorial_report"] = True
@@ -218,7 +220,7 @@ def read_report(
     whose digest of the checking code differs from this process's (or is missing, when
     the cell ran), every verdict is *tampered* but those an earlier report gave, unchanged.
     """
-    from asyncio_tutorial.submissions import fingerprint
+    from asyncio_tutorial.course.submissions import fingerprint
 
     report = WorkbookReport(path)
     found: dict[str, ExerciseStatus] = {}
@@ -272,7 +274,7 @@ def _in_lesson_order(
     path: Path, found: dict[str, ExerciseStatus], lesson: str | None = None
 ) -> list[ExerciseStatus]:
     """Every exercise of the workbook's lesson, including those the kernel never saw."""
-    from asyncio_tutorial.workbooks import lesson_number
+    from asyncio_tutorial.course.workbooks import lesson_number
 
     lesson = lesson or lesson_number(path.name)
     expected = _lesson_exercises(lesson) if lesson else []

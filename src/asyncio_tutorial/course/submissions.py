@@ -54,8 +54,8 @@ CHECKING_MODULES = (
     "asyncio_tutorial.checkers.held",
     "asyncio_tutorial.checkers.runner",
     "asyncio_tutorial.checkers.scenario",
-    "asyncio_tutorial.progress",
-    "asyncio_tutorial.submissions",
+    "asyncio_tutorial.course.progress",
+    "asyncio_tutorial.course.submissions",
 )
 """The modules whose code decides and reports a verdict, for every lesson."""
 
@@ -96,7 +96,7 @@ class Submission:
 
 def read(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path``, or :class:`BadWorkbook` saying why it cannot be one."""
-    from asyncio_tutorial.quick_nbformat import nbformat
+    from asyncio_tutorial.course.quick_nbformat import nbformat
 
     try:
         size = path.stat().st_size
@@ -139,7 +139,7 @@ def lesson_of(path: Path, notebook: nbformat.NotebookNode) -> str:
     From the file name where it says (``workbook-06-….ipynb``, or an older course's
     ``06-….ipynb``), otherwise from the checkers its cells import.
     """
-    from asyncio_tutorial.workbooks import has_solution, lesson_number
+    from asyncio_tutorial.course.workbooks import has_solution, lesson_number
 
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     if any(has_solution(source) for source in code):
@@ -166,8 +166,8 @@ def lesson_of(path: Path, notebook: nbformat.NotebookNode) -> str:
 def published_workbook(lesson: str) -> nbformat.NotebookNode:
     """Lesson ``lesson``'s workbook as the course publishes it, made from its solutions."""
     from asyncio_tutorial.checkers.core import find_solutions_notebook
-    from asyncio_tutorial.quick_nbformat import nbformat
-    from asyncio_tutorial.workbooks import make_workbook
+    from asyncio_tutorial.course.quick_nbformat import nbformat
+    from asyncio_tutorial.course.workbooks import make_workbook
 
     solutions = find_solutions_notebook(lesson)
     if solutions is None:
@@ -181,7 +181,7 @@ def assemble(path: Path) -> Submission:
     An answer is the learner's code cell that defines an exercise's answer (the first
     one, as ``make update`` carries answers over); every other cell is the course's.
     """
-    from asyncio_tutorial.workbooks import carry_answers, defined_names, is_stub
+    from asyncio_tutorial.course.workbooks import carry_answers, defined_names, is_stub
 
     learner = read(path)
     lesson = lesson_of(path, learner)

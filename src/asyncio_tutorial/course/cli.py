@@ -20,7 +20,7 @@
     per learner and the class's common mistakes (see :mod:`asyncio_tutorial.course.grade`).
 ``published DIR``
     Copy the course as published into ``DIR``, leaving out a learner's work: what
-    ``make test`` validates (see :mod:`asyncio_tutorial.published`).
+    ``make test`` validates (see :mod:`asyncio_tutorial.course.published`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from asyncio_tutorial import recording
+from asyncio_tutorial.course import recording
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +90,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _exercises(args: argparse.Namespace) -> int:
-    from asyncio_tutorial import workbooks
+    from asyncio_tutorial.course import workbooks
 
     if args.only:
         targets = [(Path(path), Path(args.out) / Path(path).name) for path in args.only]
@@ -103,7 +103,7 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from asyncio_tutorial import progress
+    from asyncio_tutorial.course import progress
 
     paths = recording.find_notebooks(args.paths)
     reports = []
@@ -116,7 +116,7 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from asyncio_tutorial import progress
+    from asyncio_tutorial.course import progress
 
     if Path(args.file).is_dir():
         print(f"error: check takes one notebook; for folders use progress {args.file}")
@@ -130,13 +130,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace) -> int:
-    from asyncio_tutorial import update
+    from asyncio_tutorial.course import update
 
     return update.update(Path.cwd())
 
 
 def _published(args: argparse.Namespace) -> int:
-    from asyncio_tutorial import published
+    from asyncio_tutorial.course import published
 
     for note in published.export(Path.cwd(), Path(args.target)):
         print(f"note: {note}")

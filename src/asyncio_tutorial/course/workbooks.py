@@ -46,7 +46,7 @@ import re
 import shutil
 from pathlib import Path
 
-from asyncio_tutorial.quick_nbformat import nbformat
+from asyncio_tutorial.course.quick_nbformat import nbformat
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

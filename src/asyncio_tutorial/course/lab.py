@@ -1,7 +1,7 @@
-"""``python -m asyncio_tutorial.lab [options]``: ``jupyter lab``, started 4 s of CPU sooner.
+"""``python -m asyncio_tutorial.course.lab [options]``: ``jupyter lab``, started 4 s of CPU sooner.
 
 The same JupyterLab with the same options; only jsonschema is imported first, the way
-:mod:`asyncio_tutorial.quick_nbformat` does it (Jupyter's server checks no ``iri``
+:mod:`asyncio_tutorial.course.quick_nbformat` does it (Jupyter's server checks no ``iri``
 formats).  ``make lab`` and the browser test start JupyterLab this way.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from asyncio_tutorial.quick_nbformat import import_jsonschema_without_iri_checks
+from asyncio_tutorial.course.quick_nbformat import import_jsonschema_without_iri_checks
 
 
 def main() -> int:

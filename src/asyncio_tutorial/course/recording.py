@@ -17,7 +17,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from asyncio_tutorial.quick_nbformat import nbformat
+from asyncio_tutorial.course.quick_nbformat import nbformat
 
 KERNEL_NAME = "python3"
 
@@ -63,7 +63,7 @@ def execute(
     """
     from nbclient import NotebookClient
 
-    from asyncio_tutorial.kernels import AsyncUnixSocketKernelManager
+    from asyncio_tutorial.course.kernels import AsyncUnixSocketKernelManager
 
     client = NotebookClient(
         notebook,

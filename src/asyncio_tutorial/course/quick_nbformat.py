@@ -14,10 +14,10 @@ rfc3987-syntax hidden; jsonschema then leaves the two ``iri`` checks out in this
 and nothing else changes. rfc3987-syntax is put back at once, so code that imports it
 itself still gets it. ::
 
-    from asyncio_tutorial.quick_nbformat import nbformat
+    from asyncio_tutorial.course.quick_nbformat import nbformat
 
 ``make test`` loads this module first in every pytest process (``-p
-asyncio_tutorial.quick_nbformat`` in ``pyproject.toml``), before nbval imports nbformat.
+asyncio_tutorial.course.quick_nbformat`` in ``pyproject.toml``), before nbval imports nbformat.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ HTTP server in another notebook, died, and nbval's client read the HTTP server's
 A Unix socket has a file name instead of a port, so there is nothing to collide with:
 each kernel gets names of its own in Jupyter's runtime folder, which the kernel and
 jupyter_client remove when it stops.  ``make test`` loads this module into every
-pytest process (``-p asyncio_tutorial.kernels`` in ``pyproject.toml``), where it hands
+pytest process (``-p asyncio_tutorial.course.kernels`` in ``pyproject.toml``), where it hands
 nbval this manager; ``record``, ``check`` and ``progress`` run notebooks with it too.
 On Windows, where ZeroMQ has no Unix sockets, kernels keep TCP as usual.
 """

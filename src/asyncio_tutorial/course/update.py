@@ -9,7 +9,7 @@ update a file that has local changes, and merging notebooks by hand is no fun.  
 2. puts those notebooks back as published (``git checkout``), so nothing is in the way;
 3. fetches the new version (``git pull --ff-only``);
 4. carries the learner's answers over into the new workbooks: each exercise's answer
-   cell goes back in place of its stub (:func:`asyncio_tutorial.workbooks.carry_answers`),
+   cell goes back in place of its stub (:func:`asyncio_tutorial.course.workbooks.carry_answers`),
    also when the new version renamed the workbook (older versions named a workbook like
    its lesson, ``exercises/03-tasks.ipynb``; it is ``workbook-03-tasks.ipynb`` now);
 5. says what it kept, and where the old files are.
@@ -25,9 +25,9 @@ import datetime
 import shutil
 from pathlib import Path
 
-from asyncio_tutorial import workbooks
-from asyncio_tutorial.published import git, is_checkout
-from asyncio_tutorial.quick_nbformat import nbformat
+from asyncio_tutorial.course import workbooks
+from asyncio_tutorial.course.published import git, is_checkout
+from asyncio_tutorial.course.quick_nbformat import nbformat
 
 COURSE_FOLDERS = ("notebooks", "exercises", "solutions")
 

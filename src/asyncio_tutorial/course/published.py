@@ -31,7 +31,7 @@ import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from asyncio_tutorial.quick_nbformat import nbformat
+from asyncio_tutorial.course.quick_nbformat import nbformat
 
 LESSON_FOLDERS = ("notebooks", "solutions")
 WORKBOOK_FOLDER = "exercises"
@@ -79,7 +79,7 @@ def _code(notebook: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
 
 def learner_ran_it(root: Path, name: str, current: bytes, published: bytes) -> bool:
     """A lesson or solutions notebook: same code as committed, outputs not a recording."""
-    from asyncio_tutorial.recording import recorded_here
+    from asyncio_tutorial.course.recording import recorded_here
 
     if current == published or recorded_here(root, name, current):
         return False
@@ -90,7 +90,7 @@ def learner_ran_it(root: Path, name: str, current: bytes, published: bytes) -> b
 
 def learner_answered_it(root: Path, name: str, current: bytes) -> bool:
     """A workbook that is not what the generator makes from the solutions: answers."""
-    from asyncio_tutorial import workbooks
+    from asyncio_tutorial.course import workbooks
 
     solutions = root / "solutions" / workbooks.lesson_name(PurePosixPath(name).name)
     if not solutions.exists():
