@@ -13,8 +13,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import logging
+import sys
 import time
+import unittest
 import unittest.mock
+import warnings
 from time import perf_counter
 from typing import Any
 
@@ -31,8 +35,12 @@ from asyncio_tutorial.checkers.lesson10 import (
     ex1,
     ex2,
     ex3,
+    ex4,
+    ex5,
+    ex6,
     retry,
 )
+from asyncio_tutorial.checkers.lesson10.repl_session import run_repl
 
 LESSON = "10-debugging-and-testing"
 
@@ -633,6 +641,636 @@ def test_correct_backoff_test_states_the_times_it_saw() -> None:
     assert "4 calls came at 0, 1, 3 and 7 s of the loop's clock" in message, message
 
 
+# --- exercise 4: what debug mode reports -------------------------------------------------
+
+
+class Keeping(logging.Handler):
+    """A handler that keeps each record (as the wrong answers below use it)."""
+
+    def __init__(self, kept: list[Any], message: bool = True) -> None:
+        super().__init__()
+        self.kept, self.message = kept, message
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.kept.append(record.getMessage() if self.message else record)
+
+
+def captured(run: Any, *, logs: bool = True, caught_warnings: bool = True) -> list[Any]:
+    """Call ``run()`` with the asyncio logger and the warnings captured, as asked."""
+    reports: list[Any] = []
+    handler = Keeping(reports)
+    if logs:
+        logging.getLogger("asyncio").addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            run()
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    if caught_warnings:
+        reports += [str(warning.message) for warning in caught]
+    return reports
+
+
+def run_with_threshold(main: Any) -> None:
+    with asyncio.Runner(debug=True) as runner:
+        runner.get_loop().slow_callback_duration = 0.05
+        runner.run(main())
+
+
+def without_debug_mode(main: Any) -> list[Any]:
+    def run() -> None:
+        with asyncio.Runner() as runner:
+            runner.get_loop().slow_callback_duration = 0.05
+            runner.run(main())
+
+    return captured(run)
+
+
+def debug_on_another_loop(main: Any) -> list[Any]:
+    loop = asyncio.new_event_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.05
+    loop.close()
+    return captured(lambda: asyncio.run(main()))
+
+
+def logger_at_debug_level(main: Any) -> list[Any]:
+    logging.getLogger("asyncio").setLevel(logging.DEBUG)  # "debug mode"
+    try:
+        return captured(lambda: asyncio.run(main()))
+    finally:
+        logging.getLogger("asyncio").setLevel(logging.NOTSET)
+
+
+def threshold_left_at_default(main: Any) -> list[Any]:
+    return captured(lambda: asyncio.run(main(), debug=True))
+
+
+def threshold_on_another_loop(main: Any) -> list[Any]:
+    asyncio.new_event_loop().slow_callback_duration = 0.05
+    return captured(lambda: asyncio.run(main(), debug=True))
+
+
+def debug_switched_on_inside(main: Any) -> list[Any]:
+    async def in_debug_mode() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.05
+        await main()
+
+    return captured(lambda: asyncio.run(in_debug_mode()))
+
+
+def only_the_warnings(main: Any) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        run_with_threshold(main)
+    return [str(warning.message) for warning in caught]
+
+
+def only_the_log(main: Any) -> list[Any]:
+    return captured(lambda: run_with_threshold(main), caught_warnings=False)
+
+
+def log_records_themselves(main: Any) -> list[Any]:
+    records: list[Any] = []
+    handler = Keeping(records, message=False)
+    logging.getLogger("asyncio").addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            run_with_threshold(main)
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    return records + [str(warning.message) for warning in caught]
+
+
+def unformatted_log_messages(main: Any) -> list[Any]:
+    records: list[Any] = []
+    handler = Keeping(records, message=False)
+    logging.getLogger("asyncio").addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            run_with_threshold(main)
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    return [record.msg for record in records] + [str(w.message) for w in caught]
+
+
+def handler_left_on_the_logger(main: Any) -> list[Any]:
+    reports: list[Any] = []
+    logging.getLogger("asyncio").addHandler(Keeping(reports))
+    with warnings.catch_warnings(record=True) as caught:
+        run_with_threshold(main)
+    return reports + [str(warning.message) for warning in caught]
+
+
+def showwarning_replaced_for_good(main: Any) -> list[Any]:
+    reports: list[Any] = []
+    handler = Keeping(reports)
+    logging.getLogger("asyncio").addHandler(handler)
+    warnings.showwarning = lambda message, *args, **kwargs: reports.append(str(message))
+    try:
+        run_with_threshold(main)
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    return reports
+
+
+def logs_to_stderr_instead(main: Any) -> None:
+    logging.basicConfig()
+    run_with_threshold(main)
+
+
+async def debug_report_defined_async(main: Any) -> list[Any]:
+    await main()
+    return []
+
+
+def hands_over_the_function(main: Any) -> list[Any]:
+    return captured(lambda: asyncio.run(main, debug=True))
+
+
+def test_debug_switched_on_inside_the_program_is_told_it_came_too_late() -> None:
+    result = ex4.evaluate(debug_switched_on_inside)
+    assert result.mistake == "debug_too_late", result.message
+    assert "asyncio.run(main(), debug=True)" in result.message
+
+
+def test_a_debug_report_with_asyncio_run_and_the_threshold_inside_is_right_too() -> None:
+    def debug_report(main: Any) -> list[str]:
+        async def with_threshold() -> None:
+            asyncio.get_running_loop().slow_callback_duration = 0.05
+            await main()
+
+        return captured(lambda: asyncio.run(with_threshold(), debug=True))
+
+    result = ex4.evaluate(debug_report)
+    assert result.status == CORRECT, result.message
+
+
+def test_a_debug_report_through_the_root_logger_and_capture_warnings_is_right_too() -> None:
+    def debug_report(main: Any) -> list[str]:
+        reports: list[str] = []
+        handler = Keeping(reports)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        logging.captureWarnings(True)  # warnings become records of the py.warnings logger
+        try:
+            loop = asyncio.new_event_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = 0.05
+            try:
+                loop.run_until_complete(main())
+            finally:
+                loop.close()
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+        return reports
+
+    result = ex4.evaluate(debug_report)
+    assert result.status == CORRECT, result.message
+
+
+def test_a_debug_report_leaves_no_handler_on_the_asyncio_logger() -> None:
+    before = list(logging.getLogger("asyncio").handlers)
+    assert ex4.evaluate(handler_left_on_the_logger).mistake == "capture_left_behind"
+    assert logging.getLogger("asyncio").handlers == before
+
+
+def test_correct_debug_report_names_both_reports() -> None:
+    message = ex4.evaluate(worked(LESSON)["debug_report"]).message
+    assert "build_report" in message and "created in place_order" in message, message
+
+
+# --- exercise 5: an IsolatedAsyncioTestCase ----------------------------------------------
+
+
+def plain_testcase(Shop: Any) -> type:  # noqa: N803 - the class, as the exercise names it
+    class TestShop(unittest.TestCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            shop = Shop({"lamp": 1})
+            await shop.open()
+            self.assertTrue(await shop.reserve("lamp"))
+            await shop.close()
+
+    return TestShop
+
+
+def opens_in_setup_with_asyncio_run(Shop: Any) -> type:  # noqa: N803
+    class TestShop(unittest.IsolatedAsyncioTestCase):
+        def setUp(self) -> None:
+            self.shop = Shop({"lamp": 1})
+            asyncio.run(self.shop.open())
+
+        async def asyncTearDown(self) -> None:
+            await self.shop.close()
+
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    return TestShop
+
+
+def async_setup_named_setup(Shop: Any) -> type:  # noqa: N803
+    class TestShop(unittest.IsolatedAsyncioTestCase):
+        async def setUp(self) -> None:  # type: ignore[override]
+            self.shop = Shop({"lamp": 1})
+            await self.shop.open()
+
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    return TestShop
+
+
+def opens_without_await(Shop: Any) -> type:  # noqa: N803
+    class TestShop(unittest.IsolatedAsyncioTestCase):
+        def setUp(self) -> None:
+            self.shop = Shop({"lamp": 1})
+            self.shop.open()
+
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    return TestShop
+
+
+class ShopCase(unittest.IsolatedAsyncioTestCase):
+    """The set-up of the right answer, for the wrong answers that differ elsewhere."""
+
+    Shop: Any = None
+
+    async def asyncSetUp(self) -> None:
+        self.shop = self.Shop({"lamp": 1})
+        await self.shop.open()
+
+    async def asyncTearDown(self) -> None:
+        await self.shop.close()
+
+
+def never_closes(Shop: Any) -> type:  # noqa: N803
+    class TestShop(unittest.IsolatedAsyncioTestCase):
+        async def asyncSetUp(self) -> None:
+            self.shop = Shop({"lamp": 1})
+            await self.shop.open()
+
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+        async def test_a_second_reservation_is_refused(self) -> None:
+            await self.shop.reserve("lamp")
+            self.assertFalse(await self.shop.reserve("lamp"))
+
+    return TestShop
+
+
+def only_the_first_reservation(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def only_the_second_reservation(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_a_second_reservation_is_refused(self) -> None:
+            await self.shop.reserve("lamp")
+            self.assertFalse(await self.shop.reserve("lamp"))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def reserves_twice_checks_nothing(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_two_reservations(self) -> None:
+            first = await self.shop.reserve("lamp")
+            second = await self.shop.reserve("lamp")
+            self.assertIn(first, (True, False))
+            self.assertIn(second, (True, False))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def reservation_not_awaited(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(self.shop.reserve("lamp"))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def asyncio_run_in_a_test(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(asyncio.run(self.shop.reserve("lamp")))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def asyncio_run_in_a_plain_test(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(asyncio.run(self.shop.reserve("lamp")))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def methods_not_named_test(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def returns_an_instance(Shop: Any) -> Any:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+    TestShop.Shop = Shop
+    return TestShop("test_reserving_the_lamp_succeeds")
+
+
+def expects_the_stock_untouched(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+            self.assertEqual(self.shop.stock["lamp"], 1)
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def one_shop_for_all_tests(Shop: Any) -> type:  # noqa: N803
+    class TestShop(unittest.IsolatedAsyncioTestCase):
+        @classmethod
+        def setUpClass(cls) -> None:
+            cls.shop = Shop({"lamp": 1})
+
+        async def asyncSetUp(self) -> None:
+            await self.shop.open()
+
+        async def asyncTearDown(self) -> None:
+            await self.shop.close()
+
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+
+        async def test_a_second_reservation_is_refused(self) -> None:
+            await self.shop.reserve("lamp")
+            self.assertFalse(await self.shop.reserve("lamp"))
+
+    return TestShop
+
+
+def waits_for_the_warehouse(Shop: Any) -> type:  # noqa: N803
+    class TestShop(ShopCase):
+        async def test_reserving_the_lamp_succeeds(self) -> None:
+            self.assertTrue(await self.shop.reserve("lamp"))
+            await asyncio.Event().wait()  # "until the warehouse confirms"
+
+    TestShop.Shop = Shop
+    return TestShop
+
+
+def test_a_plain_testcase_is_told_its_async_tests_never_ran() -> None:
+    result = ex5.evaluate(plain_testcase)
+    assert result.mistake == "plain_testcase" and "never awaited" in result.message
+
+
+def test_a_test_case_with_sync_set_up_of_an_open_shop_is_right_too() -> None:
+    def shop_tests(Shop: Any) -> type:  # noqa: N803
+        class TestShop(unittest.IsolatedAsyncioTestCase):
+            def setUp(self) -> None:
+                self.shop = Shop({"lamp": 1})  # made here, opened on the test's loop
+
+            async def asyncSetUp(self) -> None:
+                await self.shop.open()
+                self.addAsyncCleanup(self.shop.close)
+
+            async def test_one_lamp_is_sold_once(self) -> None:
+                self.assertEqual(
+                    [await self.shop.reserve("lamp"), await self.shop.reserve("lamp")],
+                    [True, False],
+                )
+
+        return TestShop
+
+    result = ex5.evaluate(shop_tests)
+    assert result.status == CORRECT, result.message
+
+
+def test_a_hanging_test_is_stopped_and_the_others_still_run() -> None:
+    started = perf_counter()
+    assert ex5.evaluate(waits_for_the_warehouse).mistake == "hang"
+    assert perf_counter() - started < 2.5
+
+
+def test_correct_test_case_names_the_tests_that_failed() -> None:
+    message = ex5.evaluate(worked(LESSON)["shop_tests"]).message
+    assert "never runs out, test_a_second_reservation_is_refused" in message, message
+
+
+# --- exercise 6: a session at the asyncio REPL -------------------------------------------
+
+START = 'task = asyncio.create_task(asyncio.sleep(1, result="boiled"), name="kettle")'
+NAMES = "[t.get_name() for t in asyncio.all_tasks()]"
+
+
+def asyncio_run_at_the_prompt() -> list[str]:
+    return [START, "task.done()", NAMES, "asyncio.run(task)", "task.done()"]
+
+
+def sleep_not_awaited() -> list[str]:
+    return ['asyncio.sleep(1, result="boiled")', "asyncio.all_tasks()"]
+
+
+def awaits_the_sleep_directly() -> list[str]:
+    return ['kettle = await asyncio.sleep(1, result="boiled")', NAMES, "kettle"]
+
+
+def a_coroutine_in_the_variable() -> list[str]:
+    return ['task = asyncio.sleep(1, result="boiled")', "task.done()", NAMES, "await task"]
+
+
+def task_not_kept() -> list[str]:
+    return [
+        'asyncio.create_task(asyncio.sleep(1, result="boiled"), name="kettle")',
+        "task.done()",
+        NAMES,
+    ]
+
+
+def waits_with_time_sleep() -> list[str]:
+    return [START, "task.done()", NAMES, "import time", "time.sleep(1)", "task.result()"]
+
+
+def result_before_done() -> list[str]:
+    return [START, "task.done()", NAMES, "task.result()", "task.done()"]
+
+
+def lines_in_one_string() -> str:
+    return "\n".join([START, "task.done()", NAMES, "await task", "task.done()"])
+
+
+def not_all_strings() -> list[Any]:
+    return [START, "task.done()", NAMES, "await task", ["task.done()"]]
+
+
+def never_awaits_the_task() -> list[str]:
+    return [START, "task.done()", NAMES, "task", "task.done()"]
+
+
+def sleeps_then_reads_the_result() -> list[str]:
+    return [START, "task.done()", NAMES, "await asyncio.sleep(1.5)", "task.result()"]
+
+
+def task_without_a_name() -> list[str]:
+    return [
+        'task = asyncio.create_task(asyncio.sleep(1, result="boiled"))',
+        "task.done()",
+        NAMES,
+        "await task",
+        "task.done()",
+    ]
+
+
+def lists_after_awaiting() -> list[str]:
+    return [START, "task.done()", "await task", NAMES, "task.done()"]
+
+
+def counts_the_tasks() -> list[str]:
+    return [START, "task.done()", "len(asyncio.all_tasks())", "await task", "task.done()"]
+
+
+def never_shows_it_running() -> list[str]:
+    return [START, NAMES, "await task", "task.done()"]
+
+
+def never_shows_it_done() -> list[str]:
+    return [START, "task.done()", NAMES, "await task"]
+
+
+def done_not_called() -> list[str]:
+    return [START, "task.done", NAMES, "await task", "task.done"]
+
+
+def prompts_typed_too() -> list[str]:
+    return [f">>> {line}" for line in (START, "task.done()", NAMES, "await task", "task.done()")]
+
+
+def ps_typed_at_the_prompt() -> list[str]:
+    return [START, "task.done()", "python -m asyncio ps 1234", "await task", "task.done()"]
+
+
+def call_graph_instead_of_all_tasks() -> list[str]:
+    return [START, "task.done()", "asyncio.print_call_graph(task)", "await task", "task.done()"]
+
+
+def sleeps_too_long() -> list[str]:
+    long = START.replace("sleep(1,", "sleep(10,")
+    return [long, "task.done()", NAMES, "await task", "task.done()"]
+
+
+def sleeps_too_short() -> list[str]:
+    short = START.replace("sleep(1,", "sleep(0,")
+    return [short, "await asyncio.sleep(0.01)", "task.done()", NAMES, "await task"]
+
+
+def a_block_over_several_lines() -> list[str]:
+    return [
+        "async def boil():",
+        "    await asyncio.sleep(1)",
+        "    return 'boiled'",
+        "",
+        "task = asyncio.create_task(boil(), name='kettle')",
+        "task.done()",
+    ]
+
+
+def assigns_what_it_awaits() -> list[str]:
+    return [START, "task.done()", NAMES, "result = await task", "task.done()"]
+
+
+def returns_tea() -> list[str]:
+    tea = START.replace('"boiled"', '"tea"')
+    return [tea, "task.done()", NAMES, "await task", "task.done()"]
+
+
+def waits_for_too_short() -> list[str]:
+    return [START, "task.done()", NAMES, "await asyncio.wait_for(task, 0.1)", "task.done()"]
+
+
+def exits_at_the_end() -> list[str]:
+    return [START, "task.done()", NAMES, "await task", "task.done()", "exit()"]
+
+
+async def async_repl_session() -> list[str]:
+    return [START, "task.done()", NAMES, "await task", "task.done()"]
+
+
+def test_a_session_with_the_task_set_and_comments_is_right_too() -> None:
+    def repl_session() -> tuple[str, ...]:
+        return (
+            "# start the kettle",
+            START,
+            "",
+            "task.done()",
+            "task",
+            "asyncio.all_tasks()",
+            "await task",
+            "task.done()",
+            "task.result()",
+        )
+
+    result = ex6.evaluate(repl_session)
+    assert result.status == CORRECT, result.message
+
+
+def test_a_session_with_a_one_line_coroutine_and_a_for_loop_is_right_too() -> None:
+    def repl_session() -> list[str]:
+        return [
+            "async def boil(): await asyncio.sleep(1); return 'boiled'",
+            "kettle = asyncio.create_task(boil(), name='kettle')",
+            "kettle.done()",
+            "for t in asyncio.all_tasks(): print(t.get_name())",
+            "await kettle",
+            "kettle.done()",
+        ]
+
+    result = ex6.evaluate(repl_session)
+    assert result.status == CORRECT, result.message
+
+
+def test_correct_session_states_each_echo_and_nothing_of_the_version() -> None:
+    message = ex6.evaluate(worked(LESSON)["repl_session"]).message
+    assert "echoed False" in message and "echoed 'boiled'" in message, message
+    assert "(['kettle'])" in message and "then echoed True" in message, message
+    assert sys.version.split()[0] not in message
+
+
+def test_the_repl_echoes_each_line_apart_from_its_banner_and_prompts() -> None:
+    session = run_repl(["x = 21", "x * 2", "print('hi'); x", "1 / 0"], 10)
+    assert [line.echo for line in session.lines] == ["", "42", "hi\n21", ""]
+    assert session.lines[3].error() == ("ZeroDivisionError", "division by zero")
+    assert session.reported and not session.timed_out
+
+
+def test_a_session_that_waits_too_long_is_stopped_in_time() -> None:
+    started = perf_counter()
+    assert ex6.evaluate(sleeps_too_long).mistake == "hang"
+    assert perf_counter() - started < 10  # 3 s for the lines, and starting the REPL
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -695,6 +1333,71 @@ WRONG_ANSWERS = {
         (fails_only_once, "too_few_failures"),
         (flaky_takes_time_too, "fails_against_correct"),
         (runs_retry_in_its_own_loop, "nested_run"),
+    ],
+    ex4: [
+        (without_debug_mode, "debug_off"),
+        (debug_on_another_loop, "debug_off"),
+        (logger_at_debug_level, "debug_off"),
+        (threshold_left_at_default, "threshold_not_set"),
+        (threshold_on_another_loop, "threshold_not_set"),
+        (debug_switched_on_inside, "debug_too_late"),
+        (only_the_warnings, "logger_not_captured"),
+        (only_the_log, "warnings_not_captured"),
+        (log_records_themselves, "records_not_messages"),
+        (unformatted_log_messages, "unformatted_message"),
+        (handler_left_on_the_logger, "capture_left_behind"),
+        (showwarning_replaced_for_good, "capture_left_behind"),
+        (logs_to_stderr_instead, "wrong_type"),
+        (debug_report_defined_async, "not_plain"),
+        (hands_over_the_function, "program_not_run"),
+    ],
+    ex5: [
+        (plain_testcase, "plain_testcase"),
+        (opens_in_setup_with_asyncio_run, "another_loop"),
+        (async_setup_named_setup, "async_setup_misnamed"),
+        (opens_without_await, "forgot_await"),
+        (never_closes, "not_closed"),
+        (only_the_first_reservation, "passes_against_buggy"),
+        (only_the_second_reservation, "weak_assertion"),
+        (reserves_twice_checks_nothing, "weak_assertion"),
+        (reservation_not_awaited, "forgot_await"),
+        (asyncio_run_in_a_test, "nested_run"),
+        (asyncio_run_in_a_plain_test, "another_loop"),
+        (methods_not_named_test, "no_tests"),
+        (returns_an_instance, "wrong_type"),
+        (expects_the_stock_untouched, "fails_against_correct"),
+        (one_shop_for_all_tests, "fails_against_correct"),
+        (waits_for_the_warehouse, "hang"),
+    ],
+    ex6: [
+        (asyncio_run_at_the_prompt, "nested_run"),
+        (sleep_not_awaited, "forgot_await"),
+        (awaits_the_sleep_directly, "no_task"),
+        (a_coroutine_in_the_variable, "no_task"),
+        (task_not_kept, "task_not_kept"),
+        (waits_with_time_sleep, "blocking"),
+        (result_before_done, "result_before_done"),
+        (lines_in_one_string, "wrong_type"),
+        (not_all_strings, "wrong_type"),
+        (never_awaits_the_task, "never_awaited"),
+        (sleeps_then_reads_the_result, "never_awaited"),
+        (task_without_a_name, "task_not_named"),
+        (lists_after_awaiting, "listed_after_done"),
+        (counts_the_tasks, "not_listed"),
+        (never_shows_it_running, "not_shown_running"),
+        (never_shows_it_done, "not_shown_done"),
+        (done_not_called, "not_called"),
+        (prompts_typed_too, "prompt_included"),
+        (ps_typed_at_the_prompt, "shell_command"),
+        (call_graph_instead_of_all_tasks, "call_graph_needs_3_14"),
+        (sleeps_too_long, "hang"),
+        (sleeps_too_short, "finished_too_soon"),
+        (a_block_over_several_lines, "multi_line_block"),
+        (assigns_what_it_awaits, "result_not_echoed"),
+        (returns_tea, "wrong_value"),
+        (waits_for_too_short, "timed_out"),
+        (exits_at_the_end, "repl_exited"),
+        (async_repl_session, "not_plain"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
