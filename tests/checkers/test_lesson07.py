@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import multiprocessing
 import re
 import subprocess
@@ -27,7 +28,18 @@ from exercise_tools import worked
 from wrong_answers import contamination_test, wrong_answer_test
 
 from asyncio_tutorial import cpu
-from asyncio_tutorial.checkers.lesson07 import WORKLOADS, ex1, ex2, ex3, read_report, watching
+from asyncio_tutorial.checkers.lesson07 import (
+    WORKLOADS,
+    ex1,
+    ex2,
+    ex3,
+    ex4,
+    ex5,
+    ex6,
+    read_report,
+    sample,
+    watching,
+)
 from asyncio_tutorial.checkers.lesson07 import choose as choose_module
 
 LESSON = "07-concurrency-vs-parallelism"
@@ -462,6 +474,362 @@ def test_a_run_of_the_checkers_own_that_times_out_says_so(monkeypatch: pytest.Mo
     assert "None" not in result.message
 
 
+# --- exercise 4: measure -------------------------------------------------------------------
+
+
+async def measure_before_awaiting(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    running = work()
+    took = time.perf_counter() - wall  # the clock read before the work ran
+    workers = await running
+    cpu_seconds = time.process_time() - used + workers
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_took_by_process_time(work: Any, baseline: float) -> tuple[float, float, float]:
+    used = time.process_time()
+    workers = await work()
+    took = time.process_time() - used  # CPU time, not the wall clock
+    cpu_seconds = took + workers
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_cpu_by_perf_counter(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall = time.perf_counter()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = took + workers  # the wall clock again
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_cpu_by_thread_time(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.thread_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.thread_time() - used + workers  # the loop's thread only
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_without_the_workers(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used  # worker processes left out
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_speedup_upside_down(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return took, took / baseline, cpu_seconds / took
+
+
+async def measure_cores_upside_down(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return took, baseline / took, took / cpu_seconds
+
+
+async def measure_warms_up_first(work: Any, baseline: float) -> tuple[float, float, float]:
+    await work()  # a first run, to warm up
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_forgot_await(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return took, baseline / took, cpu_seconds / took
+
+
+async def measure_speedup_by_cpu_time(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return took, baseline / max(cpu_seconds, 1e-6), cpu_seconds / took
+
+
+async def measure_in_milliseconds(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = (time.perf_counter() - wall) * 1000
+    cpu_seconds = (time.process_time() - used + workers) * 1000
+    return took, baseline * 1000 / took, cpu_seconds / took
+
+
+async def measure_returns_a_dict(work: Any, baseline: float) -> dict[str, float]:
+    wall, used = time.perf_counter(), time.process_time()
+    workers = await work()
+    took = time.perf_counter() - wall
+    cpu_seconds = time.process_time() - used + workers
+    return {"took": took, "speedup": baseline / took, "cores_busy": cpu_seconds / took}
+
+
+def measure_not_async(work: Any, baseline: float) -> tuple[float, float, float]:
+    wall = time.perf_counter()
+    work()
+    took = time.perf_counter() - wall
+    return took, baseline / took, 0.0
+
+
+def test_measure_with_other_clocks_and_a_list_is_right_too() -> None:
+    async def measure(work: Any, baseline: float) -> list[float]:
+        running = work()  # made before the clocks start: it runs when awaited
+        start, cpu_start = time.monotonic(), time.process_time()
+        workers = await running
+        took = time.monotonic() - start
+        cores = (time.process_time() - cpu_start + workers) / took
+        return [round(took, 3), round(baseline / took, 3), round(cores, 3)]
+
+    result = ex4.evaluate(measure)
+    assert result.status == "correct", result.message
+
+
+def test_measure_correct_message_states_what_was_measured() -> None:
+    message = ex4.evaluate(worked(LESSON)["measure"]).message
+    assert "4 waits of 0.2 s at once took 0.2 s" in message
+    assert "at most one core busy" in message
+
+
+# --- exercise 5: primes_between ------------------------------------------------------------
+
+SMALLEST_PRIME = 2
+
+
+def is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
+
+
+def primes_between_with_the_notebooks_math(start: int, stop: int) -> list[int]:
+    return [
+        n for n in range(max(start, 2), stop) if all(n % d for d in range(2, math.isqrt(n) + 1))
+    ]
+
+
+def primes_between_with_a_helper_outside(start: int, stop: int) -> list[int]:
+    return [n for n in range(start, stop) if is_prime(n)]
+
+
+def primes_between_with_a_global_constant(start: int, stop: int) -> list[int]:
+    import math
+
+    low = max(start, SMALLEST_PRIME)
+    return [n for n in range(low, stop) if all(n % d for d in range(2, math.isqrt(n) + 1))]
+
+
+def _make_primes_between(first: int) -> Any:
+    def primes_between(start: int, stop: int) -> list[int]:
+        import math
+
+        low = max(start, first)  # from the enclosing function: a closure
+        return [n for n in range(low, stop) if all(n % d for d in range(2, math.isqrt(n) + 1))]
+
+    return primes_between
+
+
+primes_between_closure = _make_primes_between(2)
+
+
+def primes_between_with_a_default(start: int, stop: int, isqrt: Any = math.isqrt) -> list[int]:
+    return [n for n in range(max(start, 2), stop) if all(n % d for d in range(2, isqrt(n) + 1))]
+
+
+def primes_between_generator(start: int, stop: int) -> Any:
+    import math
+
+    return (
+        n for n in range(max(start, 2), stop) if all(n % d for d in range(2, math.isqrt(n) + 1))
+    )
+
+
+def primes_between_filter(start: int, stop: int) -> Any:
+    import math
+
+    def prime(n: int) -> bool:
+        return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
+
+    return filter(prime, range(start, stop))
+
+
+def primes_between_with_numpy(start: int, stop: int) -> list[int]:
+    import numpy as np
+
+    numbers = np.arange(max(start, 2), stop)
+    return [int(n) for n in numbers if all(n % d for d in range(2, int(n**0.5) + 1))]
+
+
+def primes_between_stop_included(start: int, stop: int) -> list[int]:
+    import math
+
+    return [
+        n for n in range(max(start, 2), stop + 1) if all(n % d for d in range(2, math.isqrt(n) + 1))
+    ]
+
+
+def primes_between_with_0_and_1(start: int, stop: int) -> list[int]:
+    import math
+
+    return [n for n in range(start, stop) if all(n % d for d in range(2, math.isqrt(n) + 1))]
+
+
+async def primes_between_async(start: int, stop: int) -> list[int]:
+    import math
+
+    return [
+        n for n in range(max(start, 2), stop) if all(n % d for d in range(2, math.isqrt(n) + 1))
+    ]
+
+
+def primes_between_set(start: int, stop: int) -> set[int]:
+    import math
+
+    return {
+        n for n in range(max(start, 2), stop) if all(n % d for d in range(2, math.isqrt(n) + 1))
+    }
+
+
+def primes_between_recursive(start: int, stop: int) -> list[int]:
+    import math
+
+    if start >= stop:
+        return []
+    rest = primes_between_recursive(start + 1, stop)  # calls itself by its global name
+    prime = start >= 2 and all(start % d for d in range(2, math.isqrt(start) + 1))
+    return [start, *rest] if prime else rest
+
+
+primes_between_partial = functools.partial(primes_between_stop_included)
+
+
+def test_primes_between_with_a_nested_helper_and_a_loop_is_right_too() -> None:
+    def primes_between(start: int, stop: int) -> list[int]:
+        from math import isqrt
+
+        def prime(n: int) -> bool:
+            return n > 1 and all(n % d for d in range(2, isqrt(n) + 1))
+
+        found = []
+        for n in range(start, stop):
+            if prime(n):
+                found.append(n)
+        return found
+
+    result = ex5.evaluate(primes_between)
+    assert result.status == "correct", result.message
+
+
+def test_primes_between_verdict_is_read_from_the_code() -> None:
+    result = ex5.evaluate(primes_between_with_the_notebooks_math)
+    assert "`import math` inside primes_between" in result.message
+
+
+# --- exercise 6: total ---------------------------------------------------------------------
+
+
+async def total_calls_result(client: Any, sizes: list[int]) -> int:
+    futures = client.map(sample, sizes, pure=False)
+    return sum(future.result() for future in futures)
+
+
+async def total_gather_not_awaited(client: Any, sizes: list[int]) -> int:
+    futures = client.map(sample, sizes, pure=False)
+    return sum(client.gather(futures))
+
+
+async def total_one_at_a_time(client: Any, sizes: list[int]) -> int:
+    hits = 0
+    for size in sizes:
+        hits += await client.submit(sample, size, pure=False)
+    return hits
+
+
+async def total_pure_by_default(client: Any, sizes: list[int]) -> int:
+    futures = client.map(sample, sizes)
+    return sum(await client.gather(futures))
+
+
+async def total_submits_pure_calls(client: Any, sizes: list[int]) -> int:
+    futures = [client.submit(sample, size) for size in sizes]
+    return sum(await client.gather(futures))
+
+
+async def total_computed_here(client: Any, sizes: list[int]) -> int:
+    return sum(sample(size) for size in sizes)
+
+
+async def total_in_threads_here(client: Any, sizes: list[int]) -> int:
+    return sum(await asyncio.gather(*(asyncio.to_thread(sample, size) for size in sizes)))
+
+
+async def total_returns_every_count(client: Any, sizes: list[int]) -> list[int]:
+    futures = client.map(sample, sizes, pure=False)
+    return await client.gather(futures)
+
+
+async def total_each_size_once(client: Any, sizes: list[int]) -> int:
+    futures = client.map(sample, sorted(set(sizes)), pure=False)
+    return sum(await client.gather(futures))
+
+
+async def total_returns_the_futures(client: Any, sizes: list[int]) -> Any:
+    return client.map(sample, sizes, pure=False)
+
+
+async def total_counts_the_futures(client: Any, sizes: list[int]) -> int:
+    futures = client.map(sample, sizes, pure=False)
+    await client.gather(futures)
+    return sum(sizes)  # the points thrown, not the hits
+
+
+def total_not_async(client: Any, sizes: list[int]) -> Any:
+    return client.gather(client.map(sample, sizes, pure=False))
+
+
+def test_total_with_submit_and_asyncio_gather_is_right_too() -> None:
+    async def total(client: Any, sizes: list[int]) -> int:
+        futures = [client.submit(sample, size, pure=False) for size in sizes]
+        return sum(await asyncio.gather(*futures))
+
+    result = ex6.evaluate(total)
+    assert result.status == "correct", result.message
+
+
+def test_total_with_as_completed_is_right_too() -> None:
+    async def total(client: Any, sizes: list[int]) -> int:
+        from distributed import as_completed
+
+        hits = 0
+        futures = client.map(sample, sizes, pure=False)
+        async for _, count in as_completed(futures, with_results=True):
+            hits += count
+        return hits
+
+    result = ex6.evaluate(total)
+    assert result.status == "correct", result.message
+
+
+def test_total_that_hangs_is_stopped_and_the_cluster_closed() -> None:
+    async def total(client: Any, sizes: list[int]) -> int:
+        await asyncio.Event().wait()
+        return 0
+
+    before = {thread.name for thread in threading.enumerate()}
+    result = ex6.evaluate(total)
+    assert result.mistake == "hang", result.message
+    left = {thread.name for thread in threading.enumerate()} - before
+    assert not [name for name in left if "Dask" in name and "Offload" not in name], left
+
+
 # --- on a loaded machine -------------------------------------------------------------------
 
 
@@ -485,7 +853,10 @@ def test_verdicts_hold_with_both_cores_busy() -> None:
         assert ex2.evaluate(crunch_all_on_the_loop).mistake == "cpu_on_loop"
         assert ex2.evaluate(crunch_all_polls_the_futures).mistake == "polling"
         assert ex2.evaluate(crunch_all_waits_for_each_result).mistake == "blocked_waiting"
-        for exercise in (ex1, ex2, ex3):
+        assert ex4.evaluate(measure_without_the_workers).mistake == "workers_cpu_missing"
+        assert ex4.evaluate(measure_cpu_by_thread_time).mistake == "threads_cpu_missing"
+        assert ex6.evaluate(total_one_at_a_time).mistake == "one_at_a_time"
+        for exercise in (ex1, ex2, ex3, ex4, ex5, ex6):
             result = exercise.evaluate(worked(LESSON)[exercise.answer])
             assert result.status == "correct", result.message
 
@@ -544,6 +915,51 @@ WRONG_ANSWERS = {
         (choose_returns_the_module, "not_a_tool"),
         (choose_async, "not_plain"),
         (choose_by_keyword, "threads_for_async_io"),
+    ],
+    ex4: [
+        (measure_before_awaiting, "measured_before_awaiting"),
+        (measure_took_by_process_time, "cpu_clock_for_took"),
+        (measure_cpu_by_perf_counter, "wall_clock_for_cpu"),
+        (measure_cpu_by_thread_time, "threads_cpu_missing"),
+        (measure_without_the_workers, "workers_cpu_missing"),
+        (measure_speedup_upside_down, "speedup_upside_down"),
+        (measure_cores_upside_down, "divided_the_wrong_way"),
+        (measure_warms_up_first, "ran_twice"),
+        (measure_forgot_await, "forgot_await"),
+        (measure_speedup_by_cpu_time, "wrong_speedup"),
+        (measure_in_milliseconds, "wrong_took"),
+        (measure_returns_a_dict, "wrong_shape"),
+        (measure_not_async, "not_async"),
+    ],
+    ex5: [
+        (primes_between_with_the_notebooks_math, "imported_outside"),
+        (primes_between_with_a_helper_outside, "helper_outside"),
+        (primes_between_with_a_global_constant, "uses_a_global"),
+        (primes_between_closure, "closure"),
+        (primes_between_with_a_default, "default_values"),
+        (primes_between_generator, "not_a_list"),
+        (primes_between_filter, "not_a_list"),
+        (primes_between_with_numpy, "third_party_import"),
+        (primes_between_stop_included, "wrong_value"),
+        (primes_between_with_0_and_1, "wrong_value"),
+        (primes_between_async, "not_plain"),
+        (primes_between_set, "not_a_list"),
+        (primes_between_recursive, "uses_a_global"),
+        (primes_between_partial, "not_a_function"),
+    ],
+    ex6: [
+        (total_calls_result, "forgot_await"),
+        (total_gather_not_awaited, "forgot_await"),
+        (total_one_at_a_time, "one_at_a_time"),
+        (total_pure_by_default, "pure_dedup"),
+        (total_submits_pure_calls, "pure_dedup"),
+        (total_computed_here, "computed_locally"),
+        (total_in_threads_here, "computed_locally"),
+        (total_returns_every_count, "wrong_value"),
+        (total_each_size_once, "wrong_samples"),
+        (total_returns_the_futures, "returned_future"),
+        (total_counts_the_futures, "wrong_value"),
+        (total_not_async, "not_async"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
