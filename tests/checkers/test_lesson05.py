@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,7 +24,7 @@ import pytest
 from exercise_tools import worked
 from wrong_answers import contamination_test, wrong_answer_test
 
-from asyncio_tutorial.checkers.lesson05 import ex1, ex2, ex3
+from asyncio_tutorial.checkers.lesson05 import ex1, ex2, ex3, ex4, ex5, ex6
 
 LESSON = "05-async-io"
 
@@ -781,6 +782,783 @@ def test_correct_fetch_all_states_what_was_measured() -> None:
     assert "it ended cancelled, its session closed" in message
 
 
+# --- exercise 4: send_chunks -----------------------------------------------------------------
+
+
+async def send_chunks_without_drain(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def send_chunks_drains_at_the_end(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def send_chunks_never_closes(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await writer.drain()
+
+
+async def send_chunks_closes_without_waiting(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await writer.drain()
+    writer.close()
+
+
+async def send_chunks_in_one_write(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"".join(chunks))
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def send_chunks_sleeps_instead(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await asyncio.sleep(0.01)  # "give the reader time"
+    writer.close()
+    await writer.wait_closed()
+
+
+async def send_chunks_sleeps_long_enough(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await asyncio.sleep(0.08)  # slower than this reader: nothing piles up, this time
+    writer.close()
+    await writer.wait_closed()
+
+
+async def send_chunks_in_tasks(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def send(chunk: bytes) -> None:
+        writer.write(chunk)
+        await writer.drain()
+
+    await asyncio.gather(*(send(chunk) for chunk in chunks))
+    writer.close()
+    await writer.wait_closed()
+
+
+async def send_chunks_with_a_plain_socket(port: int, chunks: list[bytes]) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as plain:
+        for chunk in chunks:
+            plain.sendall(chunk)
+
+
+async def send_chunks_aborts(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.transport.abort()
+
+
+async def send_chunks_forgot_await_drain(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+            writer.drain()  # type: ignore[unused-coroutine]
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def send_chunks_connection_per_chunk(port: int, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(chunk)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+
+async def send_chunks_drains_every_third(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for number, chunk in enumerate(chunks, start=1):
+            writer.write(chunk)
+            if number % 3 == 0:
+                await writer.drain()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def send_chunks_waits_for_a_close_it_never_made(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await writer.drain()
+    await writer.wait_closed()
+
+
+async def send_chunks_backwards(port: int, chunks: list[bytes]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for chunk in reversed(chunks):
+            writer.write(chunk)
+            await writer.drain()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+def test_send_chunks_with_writelines_and_its_own_limits_is_right_too() -> None:
+    async def send_chunks(port: int, chunks: list[bytes]) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.transport.set_write_buffer_limits(high=32 * 1024)
+        try:
+            for chunk in chunks:
+                writer.writelines([chunk])
+                await writer.drain()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    assert_correct(ex4, send_chunks)
+
+
+def test_send_chunks_that_drains_before_each_write_is_right_too() -> None:
+    async def send_chunks(port: int, chunks: list[bytes]) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for chunk in chunks:
+            await writer.drain()
+            writer.write(chunk)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    assert_correct(ex4, send_chunks)
+
+
+def test_a_sleep_that_happens_to_keep_up_is_still_told_to_drain() -> None:
+    result = ex4.evaluate(send_chunks_sleeps_long_enough)
+    assert result.mistake == "sleep_instead_of_drain"
+    assert "long enough for this reader, this time" in result.message
+
+
+def test_correct_send_chunks_states_what_was_measured() -> None:
+    message = ex4.evaluate(worked(LESSON)["send_chunks"]).message
+    assert "over one connection (8 writes, 8 drains)" in message
+    assert "never more than 384 KiB waited in its memory" in message
+
+
+def test_no_drain_is_told_how_much_waited_in_memory() -> None:
+    message = ex4.evaluate(send_chunks_without_drain).message
+    kib = int(message.split(" KiB waited")[0].rsplit(" ", 1)[1])
+    assert kib > 1024, message
+
+
+# --- exercise 5: read_files ------------------------------------------------------------------
+
+
+async def read_files_on_the_loop(paths: list[Path]) -> list[str]:
+    return [path.read_text() for path in paths]
+
+
+async def read_files_opens_and_reads_on_the_loop(paths: list[Path]) -> list[str]:
+    texts = []
+    for path in paths:
+        with open(path) as file:
+            texts.append(file.read())
+    return texts
+
+
+async def read_one_file(path: Path) -> str:
+    with open(path) as file:
+        return file.read()
+
+
+async def read_files_in_async_wrappers(paths: list[Path]) -> list[str]:
+    return await asyncio.gather(*(read_one_file(path) for path in paths))
+
+
+async def read_files_in_nested_async_wrappers(paths: list[Path]) -> list[str]:
+    async def one(path: Path) -> str:
+        return path.read_text()
+
+    return await asyncio.gather(*(one(path) for path in paths))
+
+
+async def read_files_opens_in_a_thread(paths: list[Path]) -> list[str]:
+    async def one(path: Path) -> str:
+        file = await asyncio.to_thread(open, path)
+        with file:
+            return file.read()
+
+    return await asyncio.gather(*(one(path) for path in paths))
+
+
+async def read_files_one_thread_after_another(paths: list[Path]) -> list[str]:
+    return [await asyncio.to_thread(path.read_text) for path in paths]
+
+
+async def read_files_all_in_one_thread(paths: list[Path]) -> list[str]:
+    return await asyncio.to_thread(lambda: [path.read_text() for path in paths])
+
+
+async def read_files_as_bytes(paths: list[Path]) -> list[bytes]:
+    return await asyncio.gather(*(asyncio.to_thread(path.read_bytes) for path in paths))
+
+
+async def read_files_as_they_come(paths: list[Path]) -> list[str]:
+    texts = []
+    for done in asyncio.as_completed([asyncio.to_thread(path.read_text) for path in paths]):
+        texts.append(await done)
+    return texts
+
+
+async def read_files_forgot_await_gather(paths: list[Path]) -> Any:
+    return asyncio.gather(*(asyncio.to_thread(path.read_text) for path in paths))
+
+
+async def read_files_first_line_only(paths: list[Path]) -> list[str]:
+    def first_line(path: Path) -> str:
+        with open(path) as file:
+            return file.readline()
+
+    return await asyncio.gather(*(asyncio.to_thread(first_line, path) for path in paths))
+
+
+async def read_files_tasks_never_awaited(paths: list[Path]) -> list[str]:
+    tasks = [asyncio.create_task(asyncio.to_thread(path.read_text)) for path in paths]
+    return [task.result() if task.done() else "" for task in tasks]
+
+
+def test_read_files_with_run_in_executor_is_right_too() -> None:
+    async def read_files(paths: list[Path]) -> list[str]:
+        loop = asyncio.get_running_loop()
+
+        def read(path: Path) -> str:
+            with open(path) as file:
+                return file.read()
+
+        return await asyncio.gather(*(loop.run_in_executor(None, read, p) for p in paths))
+
+    assert_correct(ex5, read_files)
+
+
+def test_read_files_with_a_task_group_and_threads_for_open_and_read_is_right_too() -> None:
+    async def read_files(paths: list[Path]) -> list[str]:
+        async def one(path: Path) -> str:
+            with await asyncio.to_thread(open, path) as file:
+                return await asyncio.to_thread(file.read)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(path)) for path in paths]
+        return [task.result() for task in tasks]
+
+    assert_correct(ex5, read_files)
+
+
+def test_read_files_through_the_loops_own_pipe_reader_is_right_too() -> None:
+    # A named pipe is a pipe: the loop can wait for it without a thread.
+    async def read_files(paths: list[Path]) -> list[str]:
+        loop = asyncio.get_running_loop()
+
+        async def one(path: Path) -> str:
+            reader = asyncio.StreamReader()
+            pipe = open(path, "rb", buffering=0)  # noqa: SIM115 - the transport closes it
+            transport, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), pipe
+            )
+            try:
+                return (await reader.read()).decode()
+            finally:
+                transport.close()
+
+        return await asyncio.gather(*(one(path) for path in paths))
+
+    assert_correct(ex5, read_files)
+
+
+def test_correct_read_files_states_what_was_measured() -> None:
+    message = ex5.evaluate(worked(LESSON)["read_files"]).message
+    assert "the 3 files were read at the same time" in message
+    assert "none of the 9 looks the writers took" in message
+
+
+def test_reading_on_the_loop_names_the_ticker_that_never_ticked() -> None:
+    message = ex5.evaluate(read_files_on_the_loop).message
+    assert "9 times out of 9" in message and "had not ticked once" in message
+
+
+def test_slow_files_leave_no_thread_or_pipe_behind() -> None:
+    def feeders() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "course-server"]
+
+    before = set(feeders())
+    for answer in (read_files_first_line_only, read_files_forgot_await_gather):
+        ex5.evaluate(answer)
+    deadline = time.monotonic() + 3
+    while set(feeders()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(feeders()) - before == set()
+
+
+# --- exercise 6: serve -------------------------------------------------------------------
+
+
+async def serve_thread_per_connection(ready: Any) -> Any:
+    def handle_client(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(1024):
+                time.sleep(0.2)
+                conn.sendall(data.upper())
+
+    loop = asyncio.get_running_loop()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        ready(listener.getsockname()[1])
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            conn.setblocking(True)
+            threading.Thread(target=handle_client, args=(conn,), daemon=True).start()
+
+
+async def serve_sleeps_in_a_thread(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.to_thread(time.sleep, 0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_one_at_a_time(ready: Any) -> Any:
+    loop = asyncio.get_running_loop()
+
+    async def handle(conn: socket.socket) -> None:
+        with conn:
+            while data := await loop.sock_recv(conn, 1024):
+                await asyncio.sleep(0.2)
+                await loop.sock_sendall(conn, data.upper())
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        ready(listener.getsockname()[1])
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            await handle(conn)
+
+
+async def serve_blocking_socket(ready: Any) -> Any:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        ready(listener.getsockname()[1])
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                while data := conn.recv(1024):
+                    await asyncio.sleep(0.2)
+                    conn.sendall(data.upper())
+
+
+async def serve_time_sleep(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            time.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_never_closes(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_closes_without_waiting(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def handle_line_by_line(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while line := await reader.readline():
+        await asyncio.sleep(0.2)
+        writer.write(line.upper())
+        await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def serve_without_ready(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    print("serving on port", server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_on_every_address(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "0.0.0.0", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_on_a_fixed_port(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 8888)
+    ready(8888)
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_forever_not_awaited(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    server.serve_forever()
+
+
+async def serve_returns_the_server(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    return server
+
+
+async def serve_without_newline(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.decode().strip().upper().encode())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_reads_to_the_end(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.read()
+        for line in data.splitlines(keepends=True):
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_one_line_per_connection(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = await reader.readline()
+        await asyncio.sleep(0.2)
+        writer.write(line.upper())
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_with_a_lock(ready: Any) -> Any:
+    lock = asyncio.Lock()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async with lock:
+            while line := await reader.readline():
+                await asyncio.sleep(0.2)
+                writer.write(line.upper())
+                await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_five_at_a_time(ready: Any) -> Any:
+    semaphore = asyncio.Semaphore(5)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async with semaphore:
+            while line := await reader.readline():
+                await asyncio.sleep(0.2)
+                writer.write(line.upper())
+                await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_echo(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line)
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_ready_with_the_address(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname())
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_ready_with_port_zero(ready: Any) -> Any:
+    port = 0
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", port)
+    ready(port)
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_swallows_the_cancel(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        try:
+            await server.serve_forever()
+        except asyncio.CancelledError:
+            print("server stopped")
+
+
+async def serve_keeps_listening(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    await asyncio.Event().wait()
+
+
+async def serve_without_the_pause(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_without_drain(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_forgot_await_readline(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_waits_for_a_close_it_never_made(ready: Any) -> Any:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            await asyncio.sleep(0.2)
+            writer.write(line.upper())
+            await writer.drain()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_on_all_interfaces_by_default(ready: Any) -> Any:
+    server = await asyncio.start_server(handle_line_by_line, port=0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+async def serve_closes_at_once(ready: Any) -> None:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        pass
+
+
+async def serve_with_async_for_and_finally(ready: Any) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            async for line in reader:
+                await asyncio.sleep(0.2)
+                writer.write(line.upper())
+                await writer.drain()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, host="127.0.0.1", port=0)
+    port = server.sockets[0].getsockname()[1]
+    ready(port)
+    await server.serve_forever()
+
+
+async def serve_with_the_loops_socket_calls(ready: Any) -> None:
+    loop = asyncio.get_running_loop()
+    handlers = set()
+
+    async def handle(conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while data := await loop.sock_recv(conn, 1024):
+                buffer += data
+                while b"\n" in buffer:
+                    line, _, buffer = buffer.partition(b"\n")
+                    await asyncio.sleep(0.2)
+                    await loop.sock_sendall(conn, line.upper() + b"\n")
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        ready(listener.getsockname()[1])
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            conn.setblocking(False)
+            handler = asyncio.create_task(handle(conn))
+            handlers.add(handler)
+            handler.add_done_callback(handlers.discard)
+
+
+async def serve_until_an_event_that_never_comes(ready: Any) -> None:
+    server = await asyncio.start_server(handle_line_by_line, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await asyncio.Event().wait()
+
+
+def test_serve_with_async_for_and_serve_forever_alone_is_right_too() -> None:
+    assert_correct(ex6, serve_with_async_for_and_finally)
+
+
+def test_serve_with_the_loops_own_socket_calls_is_right_too() -> None:
+    assert_correct(ex6, serve_with_the_loops_socket_calls)
+
+
+def test_serve_that_waits_inside_async_with_server_is_right_too() -> None:
+    assert_correct(ex6, serve_until_an_event_that_never_comes)
+
+
+def test_correct_serve_states_what_was_measured() -> None:
+    message = ex6.evaluate(worked(LESSON)["serve"]).message
+    assert "all 20 had their first answer 0.2 s after asking" in message
+    assert "started no thread" in message
+    assert "stopped listening" in message
+
+
+def test_one_at_a_time_is_told_how_many_clients_had_an_answer() -> None:
+    message = ex6.evaluate(serve_one_at_a_time).message
+    assert "answered 1 of the 20 clients while all 20 waited" in message
+
+
+def test_a_blocking_accept_leaves_no_thread_or_socket_behind() -> None:
+    def open_fds() -> set[str]:
+        gc.collect()
+        return set(os.listdir("/proc/self/fd"))
+
+    def course_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t is not threading.main_thread()}
+
+    fds_before, threads_before = open_fds(), course_threads()
+    for answer in (serve_blocking_socket, serve_thread_per_connection, serve_returns_the_server):
+        ex6.evaluate(answer)
+    deadline = time.monotonic() + 5
+    while course_threads() - threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert course_threads() - threads_before == set()
+    assert open_fds() == fds_before
+
+
 # --- nothing left behind ---------------------------------------------------------------------
 
 
@@ -874,6 +1652,67 @@ WRONG_ANSWERS = {
         (fetch_all_forgets_the_text, "wrong_value"),
         (fetch_all_closes_only_at_the_end, "not_closed_on_error"),
         (fetch_all_forgot_await_text, "forgot_await"),
+    ],
+    ex4: [
+        (send_chunks_without_drain, "no_drain"),
+        (send_chunks_drains_at_the_end, "drain_only_at_end"),
+        (send_chunks_never_closes, "connection_left_open"),
+        (send_chunks_closes_without_waiting, "wait_closed_skipped"),
+        (send_chunks_in_one_write, "one_big_write"),
+        (send_chunks_sleeps_instead, "sleep_instead_of_drain"),
+        (send_chunks_sleeps_long_enough, "sleep_instead_of_drain"),
+        (send_chunks_in_tasks, "writes_ran_ahead"),
+        (send_chunks_with_a_plain_socket, "blocking_client"),
+        (send_chunks_aborts, "data_lost"),
+        (send_chunks_forgot_await_drain, "forgot_await"),
+        (send_chunks_connection_per_chunk, "connection_per_chunk"),
+        (send_chunks_drains_every_third, "drained_too_rarely"),
+        (send_chunks_waits_for_a_close_it_never_made, "connection_left_open"),
+        (send_chunks_backwards, "wrong_data"),
+    ],
+    ex5: [
+        (read_files_on_the_loop, "read_on_the_loop"),
+        (read_files_opens_and_reads_on_the_loop, "read_on_the_loop"),
+        (read_files_in_async_wrappers, "async_wrapper_blocks"),
+        (read_files_in_nested_async_wrappers, "async_wrapper_blocks"),
+        (read_files_opens_in_a_thread, "wrong_thing_in_thread"),
+        (read_files_one_thread_after_another, "sequential"),
+        (read_files_all_in_one_thread, "one_thread_for_all"),
+        (read_files_as_bytes, "not_decoded"),
+        (read_files_as_they_come, "wrong_order"),
+        (read_files_forgot_await_gather, "returned_future"),
+        (read_files_first_line_only, "wrong_value"),
+        (read_files_tasks_never_awaited, "tasks_left_running"),
+    ],
+    ex6: [
+        (serve_thread_per_connection, "thread_per_connection"),
+        (serve_sleeps_in_a_thread, "thread_per_connection"),
+        (serve_one_at_a_time, "one_at_a_time"),
+        (serve_blocking_socket, "blocking_socket"),
+        (serve_time_sleep, "blocking"),
+        (serve_never_closes, "connection_left_open"),
+        (serve_closes_without_waiting, "wait_closed_skipped"),
+        (serve_without_ready, "ready_not_called"),
+        (serve_on_every_address, "not_loopback"),
+        (serve_on_a_fixed_port, "fixed_port"),
+        (serve_forever_not_awaited, "forgot_await"),
+        (serve_returns_the_server, "returned_early"),
+        (serve_without_newline, "no_newline"),
+        (serve_reads_to_the_end, "read_until_eof"),
+        (serve_one_line_per_connection, "one_line_per_connection"),
+        (serve_with_a_lock, "one_at_a_time"),
+        (serve_five_at_a_time, "limited"),
+        (serve_echo, "wrong_answer"),
+        (serve_ready_with_the_address, "ready_not_a_port"),
+        (serve_ready_with_port_zero, "port_zero"),
+        (serve_swallows_the_cancel, "swallowed_cancel"),
+        (serve_keeps_listening, "server_left_open"),
+        (serve_without_the_pause, "no_pause"),
+        (serve_without_drain, "no_drain"),
+        (serve_forgot_await_readline, "forgot_await"),
+        (serve_waits_for_a_close_it_never_made, "connection_left_open"),
+        (serve_on_all_interfaces_by_default, "not_loopback"),
+        (serve_closes_at_once, "returned_early"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)
