@@ -22,10 +22,13 @@ from typing import Any
 import aiohttp
 import pytest
 from exercise_tools import ROOT, worked
+from tqdm import tqdm
+from tqdm.asyncio import tqdm as tqdm_asyncio
 from wrong_answers import collect_within, contamination_test, wrong_answer_test
 
 from asyncio_tutorial.checkers.core import CORRECT
 from asyncio_tutorial.checkers.lesson11 import (
+    RETRY_STATUSES,
     TIMEOUT,
     TRIES,
     Crawl,
@@ -34,6 +37,7 @@ from asyncio_tutorial.checkers.lesson11 import (
     ex1,
     ex2,
     ex3,
+    ex4,
     fetch_once,
     fetch_page,
 )
@@ -48,7 +52,7 @@ WORKED = worked(LESSON)  # loaded here, not inside an answer the checker times
 async def no_timeout(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     for attempt in range(1, TRIES + 1):
         status, text = await fetch_once(session, url)
-        if status < 500:
+        if status not in RETRY_STATUSES:
             return status, text
         if attempt < TRIES:
             await asyncio.sleep(0.1 * 2 ** (attempt - 1) * (1 + random.random()))
@@ -62,7 +66,7 @@ async def retries_forever(session: aiohttp.ClientSession, url: str) -> tuple[int
         try:
             async with asyncio.timeout(TIMEOUT):
                 status, text = await fetch_once(session, url)
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
         except TimeoutError:
             pass
@@ -81,7 +85,7 @@ async def _late(seconds: float) -> None:
 def _policy(
     name: str,
     wait: Any,
-    retry_if: Any = lambda status: status >= 500,
+    retry_if: Any = lambda status: status in RETRY_STATUSES,
     late: Any = lambda url: 0,
     tries: int = TRIES,
 ) -> Any:
@@ -130,13 +134,43 @@ full_jitter = _policy("full_jitter", lambda attempt: random.uniform(0, 0.1 * 2 *
 triples = _policy("triples", lambda attempt: 0.1 * 3 ** (attempt - 1) * (1 + random.random()))
 one_try_more = _policy("one_try_more", _jittered, tries=TRIES + 1)
 
+# Which answers are worth another try: the lesson's table, RETRY_STATUSES, and no other.
+every_5xx_and_429 = _policy(
+    "every_5xx_and_429", _jittered, retry_if=lambda status: status >= 500 or status == 429
+)
+every_5xx_408_and_429 = _policy(
+    "every_5xx_408_and_429",
+    _jittered,
+    retry_if=lambda status: status >= 500 or status in (408, 429),
+)
+every_5xx_but_501 = _policy(  # 505 is no better
+    "every_5xx_but_501",
+    _jittered,
+    retry_if=lambda status: (status >= 500 and status != 501) or status in (408, 429),
+)
+retry_statuses_and_every_5xx = _policy(
+    "retry_statuses_and_every_5xx",
+    _jittered,
+    retry_if=lambda status: status in RETRY_STATUSES or status // 100 == 5,
+)
+server_errors_only = _policy(  # forgets 408 and 429
+    "server_errors_only", _jittered, retry_if=lambda status: status in (500, 502, 503, 504)
+)
+forgets_408 = _policy(
+    "forgets_408", _jittered, retry_if=lambda status: status in (429, 500, 502, 503, 504)
+)
+only_500_and_503 = _policy(
+    "only_500_and_503", _jittered, retry_if=lambda status: status in (500, 503)
+)
+all_but_200 = _policy("all_but_200", _jittered, retry_if=lambda status: status != 200)
+
 
 async def bare_except(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     for attempt in range(1, TRIES + 1):
         try:
             async with asyncio.timeout(TIMEOUT):
                 status, text = await fetch_once(session, url)
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         except:  # noqa: E722 - the mistake under test
@@ -154,7 +188,7 @@ async def catches_cancelled_error_too(session: aiohttp.ClientSession, url: str) 
         except (TimeoutError, asyncio.CancelledError):  # "both mean it took too long"
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -169,7 +203,7 @@ async def returns_the_last_answer(session: aiohttp.ClientSession, url: str) -> t
                 status, text = await fetch_once(session, url)
         except TimeoutError:
             status, text = 504, "timeout"
-        if status < 500 or attempt == TRIES:
+        if status not in RETRY_STATUSES or attempt == TRIES:
             return status, text
         await asyncio.sleep(_jittered(attempt))
     raise AssertionError("not reached")
@@ -179,7 +213,7 @@ async def one_timeout_for_all_tries(session: aiohttp.ClientSession, url: str) ->
     async with asyncio.timeout(TIMEOUT):
         for attempt in range(1, TRIES + 1):
             status, text = await fetch_once(session, url)
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             if attempt < TRIES:
                 await asyncio.sleep(_jittered(attempt))
@@ -194,7 +228,7 @@ async def too_few_tries(session: aiohttp.ClientSession, url: str) -> tuple[int, 
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         await asyncio.sleep(_jittered(attempt))
@@ -209,7 +243,7 @@ async def retries_every_exception(session: aiohttp.ClientSession, url: str) -> t
         except Exception:  # "anything that goes wrong is worth another try"
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -228,7 +262,7 @@ async def retries_every_client_error(session: aiohttp.ClientSession, url: str) -
         except aiohttp.ClientError as error:
             cause = type(error).__name__
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -244,7 +278,7 @@ async def pauses_after_the_last_try(session: aiohttp.ClientSession, url: str) ->
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         await asyncio.sleep(_jittered(attempt))
@@ -259,7 +293,7 @@ async def time_sleep_backoff(session: aiohttp.ClientSession, url: str) -> tuple[
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -275,7 +309,7 @@ async def sleep_never_awaited(session: aiohttp.ClientSession, url: str) -> tuple
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -289,7 +323,7 @@ async def cause_from_the_last_status(session: aiohttp.ClientSession, url: str) -
         try:
             async with asyncio.timeout(TIMEOUT):
                 status, text = await fetch_once(session, url)
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
         except TimeoutError:
             pass
@@ -307,7 +341,7 @@ async def own_session_never_closed(session: aiohttp.ClientSession, url: str) -> 
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -323,7 +357,7 @@ async def forgot_await_fetch_once(session: aiohttp.ClientSession, url: str) -> t
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -339,7 +373,7 @@ async def gives_up_without_cancelling(session: aiohttp.ClientSession, url: str) 
             cause = "timeout"  # and the request goes on, unwatched
         else:
             status, text = request.result()
-            if status < 500:
+            if status not in RETRY_STATUSES:
                 return status, text
             cause = f"HTTP {status}"
         if attempt < TRIES:
@@ -365,6 +399,40 @@ def test_a_policy_without_jitter_is_told_so_when_a_busy_machine_spreads_its_retr
     # under a full validation (and called it right); its pauses were all 0.1 and 0.2 s.
     result = ex1.evaluate(no_jitter_on_a_busy_machine)
     assert result.mistake == "no_jitter", result.message
+
+
+async def returns_below_500(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    # "An answer of 500 or more is worth another try": a 501 too, and never a 429.
+    for attempt in range(1, TRIES + 1):
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                status, text = await fetch_once(session, url)
+        except TimeoutError:
+            cause = "timeout"
+        else:
+            if status < 500:
+                return status, text
+            cause = f"HTTP {status}"
+        if attempt < TRIES:
+            backoff = 0.1 * 2 ** (attempt - 1)
+            await asyncio.sleep(backoff + random.uniform(0, backoff))
+    raise Failed(cause)
+
+
+def test_retrying_a_501_is_told_it_is_final_and_what_is_worth_another_try() -> None:
+    result = ex1.evaluate(returns_below_500)
+    assert result.mistake == "retried_a_lasting_error", result.message
+    assert "501 (Not Implemented)" in result.message
+    assert "cannot do this request at all" in result.message
+    assert "RETRY_STATUSES (408, 429, 500, 502, 503, 504)" in result.message
+
+
+def test_a_429_returned_at_once_is_told_it_asks_to_slow_down_and_try_again() -> None:
+    result = ex1.evaluate(server_errors_only)
+    assert result.mistake == "gave_up_on_a_passing_fault", result.message
+    assert "the 408 of /request-timeout and the 429 of /busy" in result.message
+    assert "429 (Too Many Requests) means slow down and try again" in result.message
+    assert "in RETRY_STATUSES" in result.message
 
 
 def test_linear_backoff_is_told_the_pauses_should_double() -> None:
@@ -396,7 +464,7 @@ async def retries_with_wait_for(session: aiohttp.ClientSession, url: str) -> tup
         except TimeoutError:
             cause = "timeout"
         else:
-            if status < 500:
+            if status not in {408, 429, 500, 502, 503, 504}:
                 return status, text
             cause = f"HTTP {status}"
         if attempt == TRIES:
@@ -416,7 +484,7 @@ async def retries_lost_connections_too(session: aiohttp.ClientSession, url: str)
         except aiohttp.ClientConnectionError as error:
             cause = type(error).__name__
         else:
-            if status >= 500:
+            if status in RETRY_STATUSES:
                 cause = f"HTTP {status}"
             else:
                 return status, text
@@ -1210,6 +1278,351 @@ def test_correct_crawl_states_what_was_counted() -> None:
     assert "all 21 pages" in message and "never more than 3 requests at once" in message
 
 
+# --- exercise 4: fetch_all with a progress bar ------------------------------------------------
+
+Fetch = Any  # the check's fetch: `text = await fetch(url)`
+
+
+async def updates_after_gather(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+        texts = await asyncio.gather(*(fetch(url) for url in urls))
+        for _ in texts:
+            bar.update()
+    return dict(zip(urls, texts, strict=True))
+
+
+async def updates_once_with_the_count(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+        texts = await asyncio.gather(*(fetch(url) for url in urls))
+        bar.update(len(texts))
+    return dict(zip(urls, texts, strict=True))
+
+
+async def tqdm_over_the_results(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    texts = await asyncio.gather(*(fetch(url) for url in urls))
+    results = {}
+    for url, text in tqdm(zip(urls, texts, strict=True), total=len(urls), file=file):
+        results[url] = text
+    return results
+
+
+async def awaits_the_tasks_in_turn(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    tasks = {url: asyncio.create_task(fetch(url)) for url in urls}
+    results = {}
+    with tqdm(total=len(urls), file=file) as bar:
+        for url, task in tasks.items():
+            results[url] = await task
+            bar.update()
+    return results
+
+
+async def tqdm_over_the_coroutines(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    coroutines = [fetch(url) for url in urls]
+    results = {}
+    for url, coroutine in zip(urls, tqdm(coroutines, file=file), strict=True):
+        results[url] = await coroutine
+    return results
+
+
+async def one_page_at_a_time(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    results = {}
+    with tqdm(total=len(urls), file=file) as bar:
+        for url in urls:
+            results[url] = await fetch(url)
+            bar.update()
+    return results
+
+
+def _fetch_one(fetch: Fetch, bar: Any) -> Any:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        text = await fetch(url)
+        bar.update()
+        return url, text
+
+    return fetch_one
+
+
+async def no_total(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(file=file) as bar:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    return dict(pairs)
+
+
+async def as_completed_without_total(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        return url, await fetch(url)
+
+    results = {}
+    for next_done in tqdm(asyncio.as_completed([fetch_one(url) for url in urls]), file=file):
+        url, text = await next_done
+        results[url] = text
+    return results
+
+
+async def in_percent(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=100, file=file) as bar:
+
+        async def fetch_one(url: str) -> tuple[str, str]:
+            text = await fetch(url)
+            bar.update(100 / len(urls))
+            return url, text
+
+        pairs = await asyncio.gather(*(fetch_one(url) for url in urls))
+    return dict(pairs)
+
+
+async def never_closed(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    bar = tqdm(total=len(urls), file=file)
+    pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    return dict(pairs)
+
+
+async def closed_after_gather(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    bar = tqdm(total=len(urls), file=file)
+    pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    bar.close()
+    return dict(pairs)
+
+
+async def closed_in_except_exception(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    bar = tqdm(total=len(urls), file=file)
+    try:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    except Exception:
+        bar.close()
+        raise
+    bar.close()
+    return dict(pairs)
+
+
+async def return_exceptions(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls), return_exceptions=True)
+    return dict(pair for pair in pairs if isinstance(pair, tuple))
+
+
+async def keeps_what_it_has_when_cancelled(
+    urls: list[str], fetch: Fetch, file: Any
+) -> dict[str, str]:
+    results: dict[str, str] = {}
+    with tqdm(total=len(urls), file=file) as bar:
+
+        async def fetch_one(url: str) -> None:
+            results[url] = await fetch(url)
+            bar.update()
+
+        try:
+            await asyncio.gather(*(fetch_one(url) for url in urls))
+        except asyncio.CancelledError:
+            pass  # stopped: keep the pages fetched so far
+    return results
+
+
+async def bar_per_page(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        with tqdm(total=1, desc=url, file=file) as bar:
+            text = await fetch(url)
+            bar.update()
+        return url, text
+
+    return dict(await asyncio.gather(*(fetch_one(url) for url in urls)))
+
+
+async def prints_the_count(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    done = 0
+
+    async def fetch_one(url: str) -> tuple[str, str]:
+        nonlocal done
+        text = await fetch(url)
+        done += 1
+        print(f"{done}/{len(urls)} pages", file=file)
+        return url, text
+
+    return dict(await asyncio.gather(*(fetch_one(url) for url in urls)))
+
+
+async def counts_when_asked(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+
+        async def fetch_one(url: str) -> tuple[str, str]:
+            bar.update()
+            return url, await fetch(url)
+
+        pairs = await asyncio.gather(*(fetch_one(url) for url in urls))
+    return dict(pairs)
+
+
+async def polls_the_tasks(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    tasks = {url: asyncio.create_task(fetch(url)) for url in urls}
+    with tqdm(total=len(urls), file=file) as bar:
+        while bar.n < len(urls):
+            await asyncio.sleep(0.1)
+            bar.update(sum(task.done() for task in tasks.values()) - bar.n)
+    return {url: task.result() for url, task in tasks.items()}
+
+
+async def sleeps_to_show_the_bar(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+
+        async def fetch_one(url: str) -> tuple[str, str]:
+            text = await fetch(url)
+            bar.update()
+            time.sleep(0.05)  # give the bar time to draw
+            return url, text
+
+        pairs = await asyncio.gather(*(fetch_one(url) for url in urls))
+    return dict(pairs)
+
+
+async def bar_on_stderr(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls)) as bar:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    return dict(pairs)
+
+
+async def forgot_await_fetch(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    results = {}
+    with tqdm(total=len(urls), file=file) as bar:
+        for url in urls:
+            results[url] = fetch(url)
+            bar.update()
+    return results
+
+
+async def update_never_called(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+
+        async def fetch_one(url: str) -> tuple[str, str]:
+            text = await fetch(url)
+            bar.update  # noqa: B018 - the mistake under test: no parentheses
+            return url, text
+
+        pairs = await asyncio.gather(*(fetch_one(url) for url in urls))
+    return dict(pairs)
+
+
+async def gather_never_awaited(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file) as bar:
+        pairs = asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    return dict(pairs)
+
+
+async def returns_the_texts(urls: list[str], fetch: Fetch, file: Any) -> list[str]:
+    with tqdm(total=len(urls), file=file) as bar:
+
+        async def fetch_one(url: str) -> str:
+            text = await fetch(url)
+            bar.update()
+            return text
+
+        return await asyncio.gather(*(fetch_one(url) for url in urls))
+
+
+def test_awaiting_in_turn_is_told_where_the_bar_lagged_most() -> None:
+    message = ex4.evaluate(awaits_the_tasks_in_turn).message
+    assert "when 7 pages had arrived" in message and "the bar showed 3" in message, message
+
+
+def test_closing_in_except_exception_is_told_it_misses_the_cancellation() -> None:
+    message = ex4.evaluate(closed_in_except_exception).message
+    assert "except Exception:" in message and "CancelledError" in message, message
+
+
+def test_a_bar_left_open_on_cancel_without_except_exception_is_not_told_about_it() -> None:
+    message = ex4.evaluate(closes_on_failed_only).message
+    assert "except Exception" not in message, message
+
+
+async def closes_on_failed_only(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    bar = tqdm(total=len(urls), file=file)
+    try:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    except Failed:
+        bar.close()
+        raise
+    bar.close()
+    return dict(pairs)
+
+
+def test_correct_progress_states_what_the_bar_showed() -> None:
+    message = ex4.evaluate(WORKED["fetch_all"]).message
+    assert "showed 1, 2, 3, 4, 5, 6, 7, 8 after each" in message, message
+    assert "it showed 3 of 8" in message, message
+
+
+def test_the_checks_bars_leave_tqdm_as_it_was() -> None:
+    init, close = tqdm.__init__, tqdm.close
+    for answer in (WORKED["fetch_all"], never_closed, bar_per_page):
+        ex4.evaluate(answer)
+    assert (tqdm.__init__, tqdm.close) == (init, close)
+    assert not [bar for bar in tqdm._instances if getattr(bar, "fp", None) is not None]
+
+
+async def fetch_all_as_completed(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        return url, await fetch(url)
+
+    results = {}
+    with tqdm(total=len(urls), file=file) as bar:
+        for next_done in asyncio.as_completed([fetch_one(url) for url in urls]):
+            url, text = await next_done
+            results[url] = text
+            bar.update(1)
+    return results
+
+
+async def tqdm_around_as_completed(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        return url, await fetch(url)
+
+    results = {}
+    done = asyncio.as_completed([fetch_one(url) for url in urls])
+    for next_done in tqdm(done, total=len(urls), file=file):
+        url, text = await next_done
+        results[url] = text
+    return results
+
+
+async def tqdm_asyncio_gather(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    async def fetch_one(url: str) -> tuple[str, str]:
+        return url, await fetch(url)
+
+    return dict(await tqdm_asyncio.gather(*(fetch_one(url) for url in urls), file=file))
+
+
+async def task_group_with_callbacks(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    with tqdm(total=len(urls), file=file, desc="pages", unit="page") as bar:
+        async with asyncio.TaskGroup() as group:
+            tasks = {url: group.create_task(fetch(url)) for url in urls}
+            for task in tasks.values():
+                task.add_done_callback(lambda _: bar.update())
+    return {url: task.result() for url, task in tasks.items()}
+
+
+async def closed_in_finally(urls: list[str], fetch: Fetch, file: Any) -> dict[str, str]:
+    bar = tqdm(total=len(urls), file=file)
+    try:
+        pairs = await asyncio.gather(*map(_fetch_one(fetch, bar), urls))
+    finally:
+        bar.close()
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        fetch_all_as_completed,
+        tqdm_around_as_completed,
+        tqdm_asyncio_gather,
+        task_group_with_callbacks,
+        closed_in_finally,
+    ],
+)
+def test_fetch_all_written_another_way_is_right(answer: Any) -> None:
+    result = ex4.evaluate(answer)
+    assert result.status == CORRECT, result.message
+
+
 # --- every wrong answer, with the mistake it must get ------------------------------------
 
 WRONG_ANSWERS = {
@@ -1239,6 +1652,15 @@ WRONG_ANSWERS = {
         (own_session_never_closed, "session_left_open"),
         (forgot_await_fetch_once, "forgot_await"),
         (gives_up_without_cancelling, "tasks_left_running"),
+        (returns_below_500, "retried_a_lasting_error"),
+        (every_5xx_and_429, "retried_a_lasting_error"),
+        (every_5xx_408_and_429, "retried_a_lasting_error"),
+        (every_5xx_but_501, "retried_a_lasting_error"),
+        (retry_statuses_and_every_5xx, "retried_a_lasting_error"),
+        (server_errors_only, "gave_up_on_a_passing_fault"),
+        (forgets_408, "gave_up_on_a_passing_fault"),
+        (only_500_and_503, "gave_up_on_a_passing_fault"),
+        (all_but_200, "retried_4xx"),
     ],
     ex2: [
         (fetched_with_urllib, "blocking"),
@@ -1282,6 +1704,33 @@ WRONG_ANSWERS = {
         (returns_in_finally, "swallowed_cancellation"),
         (crawl_task_per_link, "unbounded"),
         (awaits_each_worker, "too_few_workers"),
+    ],
+    ex4: [
+        (updates_after_gather, "updated_at_end"),
+        (updates_once_with_the_count, "updated_at_end"),
+        (tqdm_over_the_results, "updated_at_end"),
+        (awaits_the_tasks_in_turn, "in_submission_order"),
+        (tqdm_over_the_coroutines, "sequential"),
+        (one_page_at_a_time, "sequential"),
+        (no_total, "no_total"),
+        (as_completed_without_total, "no_total"),
+        (in_percent, "wrong_total"),
+        (never_closed, "bar_not_closed"),
+        (closed_after_gather, "bar_left_open_on_error"),
+        (closed_in_except_exception, "bar_left_open_on_cancel"),
+        (closes_on_failed_only, "bar_left_open_on_cancel"),
+        (return_exceptions, "swallowed_failure"),
+        (keeps_what_it_has_when_cancelled, "swallowed_cancellation"),
+        (bar_per_page, "bar_per_page"),
+        (prints_the_count, "printed"),
+        (counts_when_asked, "updated_early"),
+        (polls_the_tasks, "polled"),
+        (sleeps_to_show_the_bar, "blocking"),
+        (bar_on_stderr, "not_on_file"),
+        (forgot_await_fetch, "forgot_await"),
+        (returns_the_texts, "wrong_result"),
+        (update_never_called, "never_advanced"),
+        (gather_never_awaited, "forgot_await"),
     ],
 }
 test_wrong_answer = wrong_answer_test(WRONG_ANSWERS, LESSON)

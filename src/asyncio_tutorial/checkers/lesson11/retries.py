@@ -1,13 +1,16 @@
 """Exercise 1: ``fetch_with_retries(session, url)``, the crawler's retry policy.
 
 The answer is run for real against a small site (:func:`retry_pages`) whose server
-counts how often each page was asked for.  The pauses between tries are judged as the
-answer asked its loop for them (each ``asyncio.sleep``, noted page by page), which is
-exact however busy the machine is: 0.1-0.2 s after the first failure, 0.2-0.4 s after the
-second, 0.4-0.8 s after the third.  Four tries are needed to tell exponential backoff
-(0.1, 0.2, 0.4) from linear (0.1, 0.2, 0.3).  The checker seeds Python's random
-generator before each run (and puts the learner's back afterwards), so that a verdict
-never depends on the draw.
+counts how often each page was asked for.  Which answers are retried is the lesson's
+table, :data:`~asyncio_tutorial.crawler.RETRY_STATUSES`: pages answer 408, 429, 502 and
+504 once before the page, which must come back on the second try, and pages answer 501
+and 505, which no second try changes, alongside a 200, a 404 and a 403 (:data:`PASSING`,
+:data:`FINAL`).  The pauses between tries are judged as the answer asked its loop for
+them (each ``asyncio.sleep``, noted page by page), which is exact however busy the
+machine is: 0.1-0.2 s after the first failure, 0.2-0.4 s after the second, 0.4-0.8 s
+after the third.  Four tries are needed to tell exponential backoff (0.1, 0.2, 0.4) from
+linear (0.1, 0.2, 0.3).  The checker seeds Python's random generator before each run
+(and puts the learner's back afterwards), so that a verdict never depends on the draw.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, correct
 from asyncio_tutorial.checkers.diagnose import common_mistakes, expect_coroutine_function
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
 from asyncio_tutorial.checkers.scenario import Ending, watch
-from asyncio_tutorial.crawler import Failed
+from asyncio_tutorial.crawler import RETRY_STATUSES, Failed
 from asyncio_tutorial.servers import Page, Site
 
 from .common import (
@@ -54,6 +57,43 @@ SLACK = 0.25  # a busy machine makes a pause late, never early
 SEED = "lesson 11"
 
 
+FINAL = {
+    "/ok": (200, "ok"),
+    "/missing": (404,),
+    "/forbidden": (403,),
+    "/not-implemented": (501,),
+    "/version": (505,),
+}
+"""Pages whose first answer is final, and what it must return: the status (and text)."""
+
+PASSING = {"/request-timeout": 408, "/busy": 429, "/bad-gateway": 502, "/gateway-timeout": 504}
+"""Pages that answer this status once, then the page (their path without its slash)."""
+
+MEANING = {
+    408: (
+        "Request Timeout",
+        "the server gave up waiting for the request, and takes it if sent again",
+    ),
+    429: ("Too Many Requests", "slow down and try again"),
+    502: ("Bad Gateway", "a server behind this one failed, for now"),
+    504: ("Gateway Timeout", "a server behind this one was too slow, this time"),
+    501: ("Not Implemented", "the server cannot do this request at all"),
+    505: ("HTTP Version Not Supported", "the server cannot do this request at all"),
+}
+"""The name and meaning of each status of :data:`PASSING`, and of the 5xx of :data:`FINAL`."""
+
+
+def _listed(statuses: frozenset[int]) -> str:
+    return ", ".join(map(str, sorted(statuses)))
+
+
+POLICY = (
+    f"only a timeout or an answer in RETRY_STATUSES ({_listed(RETRY_STATUSES)}) is worth "
+    "another try"
+)
+"""The policy, as the messages state it."""
+
+
 def retry_pages() -> dict[str, Page]:
     """Pages that answer, fail, hang, or fail first; the failures answer at once.
 
@@ -64,10 +104,15 @@ def retry_pages() -> dict[str, Page]:
         "/ok": Page("ok", delay=DELAY),
         "/missing": Page(status=404, delay=DELAY),
         "/forbidden": Page(status=403, delay=DELAY),
+        "/not-implemented": Page(status=501, delay=DELAY),
+        "/version": Page(status=505, delay=DELAY),
         "/error": Page(status=500),
         "/mixed": Page(status=500),
         "/stuck": Page(hang=True),
     }
+    pages.update(
+        {path: Page(path[1:], fail_first=1, fail_status=status) for path, status in PASSING.items()}
+    )
     failing = TRIES - 1  # a right answer gets each page on its last try
     pages.update({f"/flaky/{n}": Page(f"flaky {n}", fail_first=failing) for n in flaky()})
     return pages
@@ -230,39 +275,112 @@ def _ended(outcome: Outcome) -> str:
 
 
 def _answers_at_once(fetch_with_retries: Any, site: Site) -> None:
-    """A page, a 404 and a 403, asked for at once: each returned as it came, after one try."""
-    answers = {"/ok": (200, "ok"), "/missing": (404,), "/forbidden": (403,)}
-    outcome, calls = _run(fetch_with_retries, site, {p: site.url_for(p) for p in answers})
-    _judge_left(outcome, calls, "fetch_with_retries(session, url) on /ok, /missing and /forbidden")
-    for path, expected in answers.items():
+    """The pages of :data:`FINAL`, asked for at once: each returned as it came, after one
+    try.  A right answer pauses nowhere here."""
+    outcome, calls = _run(fetch_with_retries, site, {p: site.url_for(p) for p in FINAL})
+    _judge_left(outcome, calls, "fetch_with_retries(session, url) on " + ", ".join(FINAL))
+    for path, expected in FINAL.items():
         call = f"fetch_with_retries(session, {path!r})"
         asked = log(site).by_path[path]
         if asked > 1:
-            status = expected[0]
-            raise Wrong(
-                "retried_an_answer" if status < 400 else "retried_4xx",
-                f"{call} asked for {path} {asked} times, but its first answer, a {status}, "
-                "was final: return it at once. Only a timeout or a 5xx is worth another try; "
-                "asking again for a page that "
-                + ("answered" if status < 400 else "does not exist, or is forbidden,")
-                + " gets the same answer.",
-            )
+            raise _retried(call, path, asked, expected[0])
+        _judge_page(outcome, calls, path, call)
         page = calls.outcome_of(path, outcome)
-        if outcome.blocked or outcome.timed_out:
-            common_mistakes(page, call)
-        if not calls.endings[path].finished:
-            raise _hang(call)
-        _judge_run(page, call)
-        value = page.value
-        if page.error is None and isinstance(value, (tuple, list)) and len(value) == 2:
-            if tuple(value)[: len(expected)] == expected:
-                continue
+        if _returned(page, expected):
+            continue
         should = f"{expected!r}" if len(expected) == 2 else f"({expected[0]}, text)"
         raise Wrong(
             "wrong_value",
             f"{call} {_ended(page)}; it should return {should}: (status, text), as "
             "fetch_once gave them.",
         )
+
+
+def _comes_back(fetch_with_retries: Any, site: Site) -> None:
+    """The pages of :data:`PASSING`, asked for at once: each tried again, for the page.
+
+    Checked after :func:`_gives_up`, where an answer that blocks its loop between tries
+    is named: here its blocking pauses would make the others' requests time out, and be
+    retried, and block again, until the run took longer than its time limit.
+    """
+    outcome, calls = _run(fetch_with_retries, site, {p: site.url_for(p) for p in PASSING})
+    _judge_left(outcome, calls, "fetch_with_retries(session, url) on " + ", ".join(PASSING))
+    gave_up = [
+        path
+        for path, status in PASSING.items()
+        if log(site).by_path[path] == 1
+        and calls.endings[path].finished
+        and _returned(calls.outcome_of(path, outcome), (status,))
+    ]
+    if gave_up:
+        statuses = [PASSING[path] for path in gave_up]
+        raise Wrong(
+            "gave_up_on_a_passing_fault",
+            "fetch_with_retries(session, url) returned "
+            + _and([f"the {PASSING[path]} of {path}" for path in gave_up])
+            + " at once, after one try, but "
+            + "; ".join(
+                f"{status} ({MEANING[status][0]}) means {MEANING[status][1]}" for status in statuses
+            )
+            + (". The page came" if len(gave_up) == 1 else ". Each page came")
+            + f" on the second try: {_and([str(status) for status in statuses])} "
+            + ("is" if len(gave_up) == 1 else "are")
+            + f" in RETRY_STATUSES ({_listed(RETRY_STATUSES)}), worth another try like a "
+            "timeout.",
+        )
+    for path in PASSING:
+        call = f"fetch_with_retries(session, {path!r})"
+        _judge_page(outcome, calls, path, call)
+        page = calls.outcome_of(path, outcome)
+        expected = (200, path[1:])
+        if not _returned(page, expected):
+            raise Wrong(
+                "wrong_value",
+                f"{call} {_ended(page)}; it should return {expected!r}: the page answered "
+                f"{PASSING[path]} to the first try, then {expected!r}.",
+            )
+
+
+def _retried(call: str, path: str, asked: int, status: int) -> Wrong:
+    """A final answer asked for again: a 200, a 4xx, or a 5xx no second try changes."""
+    if status in MEANING:
+        name, meaning = MEANING[status]
+        return Wrong(
+            "retried_a_lasting_error",
+            f"{call} asked for {path} {asked} times, but its first answer, a {status} "
+            f"({name}), was final: {meaning}, and asking again gets the same answer. Not "
+            f"every 5xx passes: {POLICY}; return any other answer at once.",
+        )
+    return Wrong(
+        "retried_an_answer" if status < 400 else "retried_4xx",
+        f"{call} asked for {path} {asked} times, but its first answer, a {status}, "
+        f"was final: return it at once. {POLICY[0].upper()}{POLICY[1:]}; asking again "
+        "for a page that "
+        + ("answered" if status < 400 else "does not exist, or is forbidden,")
+        + " gets the same answer.",
+    )
+
+
+def _judge_page(outcome: Outcome, calls: _Calls, path: str, call: str) -> None:
+    """The mistakes the call on ``path`` can show, whatever it should return."""
+    page = calls.outcome_of(path, outcome)
+    if outcome.blocked or outcome.timed_out:
+        common_mistakes(page, call)
+    if not calls.endings[path].finished:
+        raise _hang(call)
+    _judge_run(page, call)
+
+
+def _returned(page: Outcome, expected: tuple[Any, ...]) -> bool:
+    """Whether the call returned (status, text) starting with ``expected``."""
+    value = page.value
+    if page.error is None and isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(value)[: len(expected)] == expected
+    return False
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _gives_up(fetch_with_retries: Any, site: Site) -> tuple[Outcome, _Calls, Failed, int]:
@@ -341,7 +459,8 @@ def _gave_up(
         raise Wrong(
             "too_few_tries",
             f"{call} asked for the page {asked} time(s), not {TRIES}: a "
-            f"{'timeout' if cause == 'timeout' else '5xx answer'} is worth retrying, "
+            f"{'timeout' if cause == 'timeout' else 'answer in RETRY_STATUSES'} is worth "
+            "retrying, "
             f"{TRIES} tries in all (`for attempt in range(1, TRIES + 1):`).",
         )
     if len(pauses) >= TRIES:
@@ -370,7 +489,7 @@ def _gave_up(
             + ("timed out" if cause == "timeout" else f"failed with {cause}")
             + f": the cause is the last failure's, {cause!r}. Note it in every failed try "
             "(`cause = 'timeout'` in the `except TimeoutError:`, `cause = f'HTTP {status}'` "
-            "for a 5xx), and raise Failed(cause) after the loop.",
+            "for an answer in RETRY_STATUSES), and raise Failed(cause) after the loop.",
         )
     return error, asked
 
@@ -562,13 +681,15 @@ def _cancellable(fetch_with_retries: Any, site: Site) -> None:
 
 
 def check_fetch_with_retries(fetch_with_retries: Any) -> Result:
-    """Timeouts, retries of 5xx and timeouts only, exponential backoff with jitter, a limit."""
+    """Timeouts, retries of RETRY_STATUSES and timeouts only, exponential backoff with
+    jitter, a limit."""
     expect_coroutine_function(fetch_with_retries)
     state = random.getstate()
     try:
         with serve(retry_pages(), CrawlLog(script={"/mixed": MIXED})) as site:
             _answers_at_once(fetch_with_retries, site)
             outcome, calls, error, error_tries = _gives_up(fetch_with_retries, site)
+            _comes_back(fetch_with_retries, site)
             different = _backs_off(fetch_with_retries, site)
             _, mixed_tries = _gave_up(calls, outcome, site, "/mixed", "timeout")
             _cancellable(fetch_with_retries, site)
@@ -578,7 +699,9 @@ def check_fetch_with_retries(fetch_with_retries: Any) -> Result:
     pauses = ", ".join(f"{low:g}-{high:g} s" for low, high in map(bounds, range(1, TRIES)))
     jitter = f", {different} different pauses after the first failure" if different else ""
     return correct(
-        f"fetch_with_retries returned a page, a 404 and a 403 after one request each; gave up "
+        f"fetch_with_retries returned a page, a 404, a 403, a 501 and a 505 after one "
+        f"request each, and got pages that first answered "
+        f"{_and([str(s) for s in PASSING.values()])} on their second try; gave up "
         f"on a page that always answers 500 after {error_tries} tries, raising "
         f"Failed({error.cause!r}), and on one that answers 500 and nothing by turns after "
         f"{mixed_tries} tries, raising Failed('timeout'); got {FLAKY} pages that fail 3 "
@@ -597,9 +720,9 @@ ex1 = Exercise(
     hints=[
         "A loop of TRIES tries. In each: `async with asyncio.timeout(TIMEOUT):` around "
         "`status, text = await fetch_once(session, url)`; `except TimeoutError:` notes the cause.",
-        "Return `(status, text)` when `status < 500` (a 404 too). Otherwise, unless it was the "
-        "last try, wait `backoff + random.uniform(0, backoff)`, where "
-        "`backoff = 0.1 * 2 ** (attempt - 1)`.",
+        "Return `(status, text)` when `status not in RETRY_STATUSES` (a 404 or a 501 too). "
+        "Otherwise, unless it was the last try, wait `backoff + random.uniform(0, backoff)`, "
+        "where `backoff = 0.1 * 2 ** (attempt - 1)`.",
         "After the loop, `raise Failed(cause)`, where cause is 'timeout' or f'HTTP {status}'. "
         "Catch nothing but TimeoutError: a bare `except:` would swallow cancellation.",
     ],
