@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -11,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from asyncio_tutorial import cpu
-from asyncio_tutorial.speedups import BASELINE, FREE_CORES, ONE_CORE, Row, Speedups, overlap
+from asyncio_tutorial import cpu, speedups
+from asyncio_tutorial.speedups import BASELINE, ONE_CORE, Row, Speedups, overlap, parallel
 
 
 def test_crunch_gives_the_same_checksum_for_the_same_units() -> None:
@@ -95,46 +97,80 @@ def test_warm_up_starts_every_worker() -> None:
 # --- the speedup table -----------------------------------------------------------------
 
 
+@pytest.fixture
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows below describe a 2-core machine, whatever machine runs the test."""
+    monkeypatch.setattr(speedups, "available_cores", lambda: 2)
+    monkeypatch.setattr(speedups, "machine_cores", lambda: 2)
+
+
 def table_of(*rows: Row) -> Speedups:
     table = Speedups()
     table.rows.extend(rows)
     return table
 
 
-def test_a_row_within_its_claim_prints_the_claim_the_same_on_every_run() -> None:
+def test_claims_that_hold_read_the_same_on_an_idle_and_a_busy_machine(two_cores: None) -> None:
     idle = table_of(
         Row("CPU", "one after another", BASELINE, 0.8, wall=0.82, cpu=0.81),
         Row("CPU", "4 threads", ONE_CORE, wall=0.85, cpu=0.84),
-        Row("CPU", "2 processes", FREE_CORES, wall=0.43, cpu=0.84),
+        Row("CPU", "2 processes", parallel(2), wall=0.43, cpu=0.84),
     )
-    busy = table_of(  # one core kept busy by another program: the workers got ~1.1 cores
-        Row("CPU", "one after another", BASELINE, 0.8, wall=0.9, cpu=0.86),
-        Row("CPU", "4 threads", ONE_CORE, wall=0.95, cpu=0.86),
-        Row("CPU", "2 processes", FREE_CORES, wall=0.78, cpu=0.86),
+    busy = table_of(  # another program kept one core busy: the workers got ~1.1 cores
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.9, cpu=0.86, others=0.8),
+        Row("CPU", "4 threads", ONE_CORE, wall=0.95, cpu=0.86, others=0.9),
+        Row("CPU", "2 processes", parallel(2), wall=0.78, cpu=0.86, others=0.7),
     )
-    assert idle.table() == busy.table()
-    assert "✗" not in idle.table()
-    assert idle.cells(idle.rows[0]) == ("T", "×1", "1.0 at most")
-    assert idle.cells(idle.rows[2]) == ("T ÷ n", "×n", "n")
+    assert idle.verdict() == busy.verdict()
+    assert "✗" not in idle.verdict()
+    assert idle.verdict().count("✓") == 4  # baseline, threads, and two for the processes
+    assert "×1.6 or more with 2 cores free, 80 % of" in idle.verdict()
+    # The figures are this run's, and differ.
+    assert idle.table() != busy.table()
+    assert "0.43 s" in idle.table() and "×1.91" in idle.table()
+    assert busy.rows[2].cores_free == pytest.approx(2 - 0.7 / 0.78)
 
 
-def test_a_row_outside_its_claim_prints_its_real_figures() -> None:
+def test_a_pool_of_one_worker_fails_the_parallel_claim_on_an_idle_machine(two_cores: None) -> None:
+    table = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8),
+        Row("CPU", "2 processes", parallel(2), wall=0.82, cpu=0.81),
+    )
+    lost_none, in_parallel = table.claims(table.rows[1])
+    assert lost_none[0] and not in_parallel[0]
+    assert "✗ CPU, 2 processes: in parallel" in table.verdict()
+    assert "measured 0.82 s, ×0.98, 0.99 cores busy, 2.0 cores free" in table.verdict()
+
+
+def test_a_pool_of_one_passes_when_only_one_core_was_free(two_cores: None) -> None:
+    # The same figures with another program keeping a core busy: nothing more to be had.
+    table = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8, others=0.8),
+        Row("CPU", "2 processes", parallel(2), wall=0.82, cpu=0.81, others=0.8),
+    )
+    assert "✗" not in table.verdict()
+
+
+def test_threads_that_compute_in_parallel_are_caught_as_not_one_core(two_cores: None) -> None:
     # Threads that were twice as fast as one after another: not what the GIL allows.
     table = table_of(
         Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8),
         Row("CPU", "4 threads", ONE_CORE, wall=0.4, cpu=0.8),
     )
-    took, speedup, cores = table.cells(table.rows[1])
-    assert "✗" in took and speedup == "×2.00 ✗" and cores == "2.00 ✗"
+    assert table.verdict().splitlines()[1] == (
+        "✗ CPU, 4 threads: no gain: one core busy at most (the GIL); "
+        "measured 0.40 s, ×2.00, 2.00 cores busy, 2.0 cores free"
+    )
 
 
-def test_processes_that_lose_their_speedup_to_overhead_are_caught() -> None:
+def test_processes_that_lose_their_speedup_to_overhead_are_caught(two_cores: None) -> None:
     # Two cores busy, but no faster: the computing went somewhere other than the work.
     table = table_of(
         Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.8),
-        Row("CPU", "2 processes", FREE_CORES, wall=0.8, cpu=1.6),
+        Row("CPU", "2 processes", parallel(2), wall=0.8, cpu=1.6),
     )
-    assert "✗" in table.cells(table.rows[1])[1]
+    lost_none, in_parallel = table.claims(table.rows[1])
+    assert not lost_none[0] and not in_parallel[0]
 
 
 def test_waiting_rows_are_checked_against_the_baseline_divided_by_the_waits() -> None:
@@ -143,8 +179,54 @@ def test_waiting_rows_are_checked_against_the_baseline_divided_by_the_waits() ->
         Row("I/O", "asyncio", overlap(5), wall=0.201, cpu=0.0),
         Row("I/O", "too slow", overlap(5), wall=0.5, cpu=0.0),
     )
-    assert table.cells(table.rows[1]) == ("0.2 s", "×5", "0.0")
-    assert "✗" in table.cells(table.rows[2])[0]
+    assert table.claims(table.rows[0]) == [(True, "1.0 s, and no core busy: it waits")]
+    assert table.claims(table.rows[1]) == [(True, "×5 (0.2 s): the waits overlap, no core busy")]
+    assert not table.claims(table.rows[2])[0][0]
+
+
+def test_a_computing_baseline_claims_one_core_and_a_waiting_one_its_seconds() -> None:
+    table = table_of(
+        Row("I/O", "one after another", BASELINE, 1.0, wall=1.0, cpu=0.9),  # computed!
+        Row("I/O", "asyncio", overlap(5), wall=0.2, cpu=0.0),
+        Row("CPU", "one after another", BASELINE, 0.8, wall=0.8, cpu=0.0),  # waited!
+        Row("CPU", "4 threads", ONE_CORE, wall=0.8, cpu=0.0),
+    )
+    assert not table.claims(table.rows[0])[0][0]
+    assert table.claims(table.rows[2]) == [(False, "one core busy at most: it computes")]
+
+
+def test_a_computing_baseline_on_a_crowded_machine_gets_what_was_left(two_cores: None) -> None:
+    # Other programs took 1.7 of the 2 cores: the baseline computed on 0.3 of one, and
+    # that is computing; a baseline that waited instead is still told apart.
+    crowded = table_of(
+        Row("CPU", "one after another", BASELINE, 0.8, wall=1.6, cpu=0.45, others=2.7),
+        Row("CPU", "waits", BASELINE, 0.8, wall=1.6, cpu=0.01, others=2.7),
+    )
+    assert crowded.claims(crowded.rows[0]) == [(True, "one core busy at most: it computes")]
+    assert crowded.claims(crowded.rows[1])[0][0] is False
+
+
+def test_other_programs_cpu_time_is_measured_as_cores_not_free() -> None:
+    # A real program computing beside a run that only waits: its CPU time counts as
+    # taken from the machine, this run's does not.
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.time() + 0.6\nwhile time.time() < end: pass",
+        ]
+    )
+    try:
+        table = Speedups()
+        asyncio.run(
+            table.measure("I/O", "waits", lambda: asyncio.sleep(0.5), expect=BASELINE, seconds=0.5)
+        )
+    finally:
+        busy.wait()
+    (row,) = table.rows
+    assert row.cpu < 0.1
+    assert row.others >= 0.15  # at least a good part of a core, even on a loaded machine
+    assert row.cores_free <= speedups.machine_cores() - 0.3
 
 
 def test_measure_keeps_the_fastest_of_its_runs_and_adds_the_workers_cpu() -> None:
@@ -204,14 +286,14 @@ def test_compare_checks_no_computing_lost_within_a_round_not_across_rounds() -> 
 
         return run
 
-    ways = [("base", way("base"), BASELINE), ("pool", way("pool"), FREE_CORES)]
+    ways = [("base", way("base"), BASELINE), ("pool", way("pool"), parallel(2))]
     asyncio.run(table.compare("CPU", ways, seconds=0.0, repeat=2))
     base, pool = table.rows
     assert base.cpu == pytest.approx(0.63, abs=0.01) and pool.cpu == pytest.approx(0.44, abs=0.01)
     assert pool.cpu_ratio == pytest.approx(0.63 / 0.60, abs=0.02)
-    assert table.cells(pool) == ("T ÷ n", "×n", "n")
+    assert table.claims(pool)[0][0]  # no computing lost
     pool.cpu_ratio = None  # judged from the fastest rows alone, as before
-    assert "✗" in table.cells(pool)[0]
+    assert not table.claims(pool)[0][0]
 
 
 def test_compare_still_catches_computing_lost_in_every_round() -> None:
@@ -224,7 +306,7 @@ def test_compare_still_catches_computing_lost_in_every_round() -> None:
 
         return run
 
-    ways = [("base", way(0.4), BASELINE), ("pool", way(0.8), FREE_CORES)]
+    ways = [("base", way(0.4), BASELINE), ("pool", way(0.8), parallel(2))]
     asyncio.run(table.compare("CPU", ways, seconds=0.0, repeat=3))
     assert table.rows[1].cpu_ratio == pytest.approx(0.5, abs=0.02)
-    assert "✗" in table.cells(table.rows[1])[0]
+    assert not table.claims(table.rows[1])[0][0]
