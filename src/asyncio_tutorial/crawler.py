@@ -20,14 +20,16 @@ How it is built:
   or when it is cancelled; either way the :class:`Crawl` keeps what was found;
 * :class:`ProgressBar` shows the crawl's progress live (tqdm), and prints one line
   that stays when it ends;
-* :meth:`Crawl.report` and :meth:`Crawl.chart` sum a crawl up, and :func:`speedup` turns
-  two measurements into a claim that is checked.
+* :meth:`Crawl.report` and :meth:`Crawl.chart` sum a crawl up, and :class:`Speedup` turns
+  two measurements into figures and a claim that is checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import email.utils
 import math
 import random
 import re
@@ -75,6 +77,9 @@ class Retry:
     """The longest wait before jitter, in seconds."""
     seed: int = 11
     """Where the random extras start: the same seed gives the same waits."""
+    longest_wait: float = 5.0
+    """The longest wait an answer's ``Retry-After`` may ask for, in seconds.  Asked to
+    wait longer, the crawler gives up on the page rather than hold a worker that long."""
 
     def delay(self, url: str, attempt: int) -> float:
         """Seconds to wait after failed try number ``attempt`` of ``url``.
@@ -95,7 +100,8 @@ RETRY = Retry()
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Answers worth another try: the server timed out, was busy or failed for now.  Not 501
 (not implemented) or 505 (HTTP version), which no second try changes; nor 4xx other than
-408 and 429.  (A crawler facing real servers also honours ``Retry-After`` on 429 and 503.)"""
+408 and 429.  When such an answer says how long to wait (``Retry-After``, usual with 429
+and 503), :func:`fetch_with_retries` waits at least that long."""
 
 
 class Failed(Exception):
@@ -280,8 +286,9 @@ def _mark(outcome: str) -> str:
 
 async def fetch(
     session: aiohttp.ClientSession, url: str, timeout: float, crawl: Crawl
-) -> tuple[int, str, str | None]:
-    """One request: (status, text, new address if the page moved), within ``timeout`` s."""
+) -> tuple[int, str, str | None, float | None]:
+    """One request, within timeout s: (status, text, new address if the page moved,
+    seconds the server asks to wait before the next try)."""
     started, outcome, took = crawl.clock(), "cancelled", None
     try:
         async with asyncio.timeout(timeout):
@@ -289,7 +296,8 @@ async def fetch(
                 text = await response.text()
                 outcome = str(response.status)
                 took = server_timing(response.headers.get("Server-Timing", ""))
-                return response.status, text, response.headers.get("Location")
+                asked = retry_after(response.headers.get("Retry-After", ""))
+                return response.status, text, response.headers.get("Location"), asked
     except TimeoutError:
         outcome = "timeout"
         raise
@@ -310,19 +318,37 @@ def server_timing(header: str) -> float | None:
     return max(float(d) for d in durations) / 1000 if durations else None
 
 
+def retry_after(header: str) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (``120``, or an HTTP date), or ``None``."""
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None  # no header, or one that is neither a number nor a date
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)  # HTTP dates are in GMT
+    now = datetime.datetime.now(datetime.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
 async def fetch_with_retries(
     session: aiohttp.ClientSession, url: str, retry: Retry, crawl: Crawl
 ) -> tuple[int, str, str | None]:
     """:func:`fetch`, tried again after a timeout, a failed connection or an answer in
     :data:`RETRY_STATUSES`.  Retrying is safe because a GET changes nothing on the server.
 
-    Returns the first other answer (a 404 too: trying again would not change it).
-    Raises :class:`Failed` at once for an address no try can reach (not http, no host),
-    and when every try allowed by ``retry`` has failed.
+    Returns the first other answer (a 404 too: trying again would not change it).  Waits
+    between tries as ``retry`` says, or as long as the answer's ``Retry-After`` asks if
+    that is longer.  Raises :class:`Failed` at once for an address no try can reach (not
+    http, no host) or an answer asking to wait longer than ``retry.longest_wait``, and
+    when every try allowed by ``retry`` has failed.
     """
     for attempt in range(1, retry.attempts + 1):
+        asked = None  # seconds the server asked us to wait
         try:
-            status, text, location = await fetch(session, url, retry.timeout, crawl)
+            status, text, location, asked = await fetch(session, url, retry.timeout, crawl)
         except TimeoutError:
             cause = "timeout"
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
@@ -333,9 +359,11 @@ async def fetch_with_retries(
             if status not in RETRY_STATUSES:
                 return status, text, location
             cause = f"HTTP {status}"
+            if asked is not None and asked > retry.longest_wait:
+                raise Failed(f"{cause}, asked to wait {asked:g} s")
         if attempt < retry.attempts:
             crawl.retries += 1
-            await asyncio.sleep(retry.delay(url, attempt))
+            await asyncio.sleep(max(retry.delay(url, attempt), asked or 0.0))
     raise Failed(cause)
 
 
@@ -606,17 +634,47 @@ class _NotebookLine:
 # --- Summing it up -----------------------------------------------------------------------------
 
 
-def speedup(sequential: float, concurrent: float, *, at_least: float = 5.0) -> str:
-    """A checked claim: ``concurrent`` seconds is at least ``at_least`` times faster.
+@dataclass(frozen=True)
+class Speedup:
+    """How much faster a crawl went than one request at a time: the figures, and the claim.
 
-    Like :func:`asyncio_tutorial.timed`, the line states the claim when the
-    measurements bear it out, and the real figure when they do not, so that a
-    recorded lesson fails validation the day the crawler gets slower.
+    ``show()`` prints what was measured, which differs from run to run and machine to
+    machine; ``check()`` prints the claim, ✓ when the measurements bear it out, ✗ with the
+    real figure when they do not, so that the line changes the day the crawler gets slower.
     """
-    ratio = sequential / concurrent if concurrent > 0 else math.inf
-    if ratio >= at_least:
-        return f"at least {at_least:g}× faster than one request at a time"
-    return f"only {ratio:.1f}× faster than one request at a time, not {at_least:g}×"
+
+    sequential: float
+    """Seconds the crawl takes one request at a time (measured or estimated)."""
+    concurrent: float
+    """Seconds the crawl took, concurrently."""
+    at_least: float = 5.0
+    """The claim: at least this many times faster."""
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster."""
+        return self.sequential / self.concurrent if self.concurrent > 0 else math.inf
+
+    def figures(self) -> str:
+        """The measurements and their ratio, as one line."""
+        return (
+            f"{self.concurrent:.2f} s, against {self.sequential:.1f} s one request at a "
+            f"time: {self.ratio:.1f}× faster"
+        )
+
+    def claim(self) -> str:
+        """The claim, ✓ or ✗ (then with the real figure)."""
+        if self.ratio >= self.at_least:
+            return f"✓ at least {self.at_least:g}× faster than one request at a time"
+        return f"✗ only {self.ratio:.1f}× faster than one request at a time, not {self.at_least:g}×"
+
+    def show(self) -> None:
+        """Print the figures."""
+        print(self.figures())
+
+    def check(self) -> None:
+        """Print the claim."""
+        print(self.claim())
 
 
 # --- As a program ---------------------------------------------------------------------------

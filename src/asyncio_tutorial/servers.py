@@ -224,6 +224,8 @@ class Page:
     """Answer ``fail_status`` to the first this-many requests, then answer normally."""
     fail_status: int = 503
     """The status of those first failures (503: Service Unavailable, try again)."""
+    retry_after: int | None = None
+    """If set, those failures carry ``Retry-After: <seconds>``: when to ask again."""
 
     def text(self) -> str:
         """The body as served, links included."""
@@ -377,7 +379,10 @@ def _handler(site: Site, waiting: set[asyncio.Task[Any]]) -> Any:
             await asyncio.sleep(page.delay)
         site.served[path] += 1
         if site.served[path] <= page.fail_first:
-            return web.Response(status=page.fail_status, text=f"{page.fail_status}: try again")
+            headers = {} if page.retry_after is None else {"Retry-After": str(page.retry_after)}
+            return web.Response(
+                status=page.fail_status, text=f"{page.fail_status}: try again", headers=headers
+            )
         if page.redirect is not None:
             raise web.HTTPFound(page.redirect)
         if page.json is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
+import datetime
+import email.utils
 import inspect
 import io
 import os
@@ -26,6 +28,7 @@ import nbformat
 import pytest
 
 from asyncio_tutorial import crawler
+from asyncio_tutorial.course.kernels import start_new_kernel
 from asyncio_tutorial.crawler import (
     INTERRUPTED,
     RETRY,
@@ -33,11 +36,10 @@ from asyncio_tutorial.crawler import (
     ProgressBar,
     Request,
     Retry,
+    Speedup,
     crawl_site,
     server_timing,
-    speedup,
 )
-from asyncio_tutorial.kernels import start_new_kernel
 from asyncio_tutorial.servers import Page, local_site
 from asyncio_tutorial.site import RequestLog, describe, practice_pages, site_pages
 
@@ -167,6 +169,57 @@ def test_only_passing_faults_are_tried_again_and_a_bad_address_fails_at_once() -
     assert found["no host"][1] == 1 and found["no host"][0].startswith("failed: InvalidUrl")
 
 
+def test_a_retry_after_is_honoured_and_one_too_long_gives_the_page_up() -> None:
+    """A 429 asking for 1 s is tried again after 1 s, not after the backoff's 0.1 s; one
+    asking for longer than ``longest_wait`` fails at once, without holding the worker."""
+    policy = Retry(attempts=3, timeout=0.5, base=0.1, longest_wait=2.0)
+    pages = {
+        "/later": Page("later", fail_first=1, fail_status=429, retry_after=1),
+        "/much-later": Page("much later", fail_first=1, fail_status=503, retry_after=60),
+    }
+
+    async def scenario() -> dict[str, tuple[str, list[float]]]:
+        found: dict[str, tuple[str, list[float]]] = {}
+        async with local_site(pages) as site, aiohttp.ClientSession() as session:
+            for path in pages:
+                crawl = Crawl()
+                try:
+                    status, _, _ = await crawler.fetch_with_retries(
+                        session, site.url_for(path), policy, crawl
+                    )
+                    outcome = f"answered {status}"
+                except crawler.Failed as failure:
+                    outcome = f"failed: {failure.cause}"
+                found[path] = (outcome, [r.started for r in crawl.requests])
+        return found
+
+    found = asyncio.run(scenario())
+    outcome, starts = found["/later"]
+    assert outcome == "answered 200" and len(starts) == 2
+    assert starts[1] - starts[0] >= 1.0  # the backoff alone would have waited 0.1 or 0.2 s
+    assert found["/much-later"] == (
+        "failed: HTTP 503, asked to wait 60 s",
+        [pytest.approx(0, abs=1)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("120", 120.0), (" 0 ", 0.0), ("", None), ("soon", None), ("-5", None), ("1.5", None)],
+)
+def test_retry_after_reads_seconds_and_nothing_else(header: str, seconds: float | None) -> None:
+    assert crawler.retry_after(header) == seconds
+
+
+def test_retry_after_reads_an_http_date_as_seconds_from_now() -> None:
+    later = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30), usegmt=True
+    )
+    earlier = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert 28 <= (crawler.retry_after(later) or 0) <= 30
+    assert crawler.retry_after(earlier) == 0.0
+
+
 def test_fewer_than_one_worker_is_refused_not_left_waiting_for_ever() -> None:
     with pytest.raises(ValueError, match="at least 1, not 0"):
         asyncio.run(asyncio.wait_for(crawl_site("http://127.0.0.1:9/", Crawl(), workers=0), 5))
@@ -270,8 +323,11 @@ def test_the_chart_cuts_each_step_down_so_a_late_crawl_draws_the_same() -> None:
 
 
 def test_speedup_states_the_claim_or_the_real_figure() -> None:
-    assert speedup(30.0, 2.0) == "at least 5× faster than one request at a time"
-    assert speedup(6.0, 2.0) == "only 3.0× faster than one request at a time, not 5×"
+    assert Speedup(30.0, 2.0).claim() == "✓ at least 5× faster than one request at a time"
+    assert Speedup(6.0, 2.0).claim() == "✗ only 3.0× faster than one request at a time, not 5×"
+    assert Speedup(33.4, 2.31).figures() == (
+        "2.31 s, against 33.4 s one request at a time: 14.5× faster"
+    )
 
 
 # --- the progress bar ----------------------------------------------------------------------
