@@ -44,10 +44,11 @@ DELAY = 0.1
 SLOW_DELAY = 0.3
 """Seconds a slow page takes: slower than the rest, still within a sensible timeout."""
 
-# Where the awkward pages sit among the front page's links (1 is the first link).  A
-# crawler with 20 workers starts links 1 to 20 together, so the pages that never
-# answer (16 to 18) are met at once; a crawler that goes one page at a time meets 15
-# ordinary articles first.
+# Where the awkward pages sit among the front page's links: each right after the article
+# of that number.  The pages that never answer follow articles 16, 17 and 18, so they are
+# links 17, 19 and 21: a crawler with 20 workers starts links 1 to 20 together and meets
+# two of them at once, the third as soon as a worker is free; a crawler that goes one
+# page at a time meets 16 ordinary articles first.
 AWKWARD: dict[int, str] = {
     16: "/stuck/1",
     17: "/stuck/2",
