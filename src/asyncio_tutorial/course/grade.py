@@ -407,17 +407,10 @@ def _signal_name(returncode: int | None) -> str:
 def _grade_here(path: Path) -> dict[str, Any]:
     """In the child: check the workbook at ``path``, as ``check`` does; the report."""
     from asyncio_tutorial.course import progress
-    from asyncio_tutorial.course.submissions import BadWorkbook, assemble
 
     report = progress.check_workbook(path)
-    lesson = ""
-    if not report.problem:
-        try:
-            lesson = assemble(path).lesson
-        except BadWorkbook:
-            pass
     return {
-        "lesson": lesson,
+        "lesson": report.lesson,
         "problem": report.problem,
         "notes": report.notes + [f"failed: {error}" for error in report.cell_errors],
         "exercises": [dataclasses.asdict(exercise) for exercise in report.exercises],

@@ -77,6 +77,8 @@ class WorkbookReport:
     """Why the file could not be checked at all (then ``exercises`` is empty)."""
     notes: list[str] = field(default_factory=list)
     """What the learner should know about how it was checked (cells left out...)."""
+    lesson: str = ""
+    """The lesson the workbook belongs to ("" when it is no workbook)."""
 
     @property
     def all_passed(self) -> bool:
@@ -120,6 +122,7 @@ def check_workbook(path: Path) -> WorkbookReport:
         return WorkbookReport(path, problem=bad.message)
     executed, stopped = run_submission(submission.notebook, submission.lesson)
     report = read_report(path, executed, lesson=submission.lesson)
+    report.lesson = submission.lesson
     if stopped:
         report.cell_errors.append(stopped)
         for exercise in report.exercises:

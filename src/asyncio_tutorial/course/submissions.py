@@ -197,7 +197,7 @@ def assemble(path: Path) -> Submission:
             found = [each for each in screen(cell.source, course_names) if each not in ours]
             if found:
                 submission.flagged[names[0]] = found
-    taken = {source for source in (c.source for c in merged.cells)}
+    taken = {cell.source for cell in merged.cells}
     submission.dropped = sum(
         cell.cell_type == "code"
         and cell.source.strip()
