@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,22 @@ SOCKET_BUFFER = 64 * KIB  # the kernel's send and receive buffers, made small
 READ_SIZE = 64 * KIB  # the reader takes this much...
 READ_PAUSE = 0.01  # ...every this many seconds
 FLUSH_WAIT = 1.5  # seconds the check waits, after the answer, for its data to arrive
+WRITELINES_PAUSES = not (
+    (3, 12) <= sys.version_info < (3, 12, 9) or (3, 13) <= sys.version_info < (3, 13, 2)
+)
+"""Whether this Python's socket transport pauses its writer when ``writelines`` fills the
+buffer past the high-water mark, so that ``drain()`` waits.  From 3.12.0, which gave the
+transport a ``writelines`` of its own, to 3.12.8 and 3.13.1 it did not (gh-127655, fixed in
+3.12.9 and 3.13.2): ``writelines`` then ``drain()`` held everything in memory, through no
+fault of the answer's.  There the check does what the fixed transport does, so that an
+answer gets the same verdict on every Python."""
+
+
+def _pause_as_fixed(transport: Any) -> None:
+    """After ``writelines``, pause the writer above the high-water mark, as 3.13.2 does."""
+    pause = getattr(transport, "_maybe_pause_protocol", None)
+    if pause is not None and not transport.is_closing():
+        pause()
 
 
 @dataclass
@@ -161,6 +178,8 @@ class _WatchedWriters(_WatchedStreams):
 
         def sampled_writelines(writer: asyncio.StreamWriter, data: Any) -> None:
             watched_writelines(writer, data)
+            if not WRITELINES_PAUSES:
+                _pause_as_fixed(writer.transport)
             if id(writer.transport) in self.most_held:
                 self._sample(writer.transport)
 
