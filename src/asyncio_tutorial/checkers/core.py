@@ -238,6 +238,7 @@ class Exercise:
 
     def _run_checker(self, answer: Any) -> Result:
         _start_clean()
+        frozen = _freeze_the_rest()
         token = _checking.set(self)
         try:
             return self.checker(answer)
@@ -254,6 +255,8 @@ class Exercise:
             )
         finally:
             _checking.reset(token)
+            if frozen:
+                gc.unfreeze()
 
     def check(self, answer: Any) -> None:
         """Run your answer and say whether it is right, and if not, what is wrong."""
@@ -363,6 +366,22 @@ def _start_clean() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gc.collect()
+
+
+def _freeze_the_rest() -> bool:
+    """Leave everything that exists before the answer runs out of garbage collections, until
+    the check ends (``gc.freeze``); whether it did (not when something else froze objects).
+
+    The check collects garbage after each run of the answer, so that a coroutine it never
+    awaited warns while warnings are watched.  A full collection looks at every object
+    of the process: a tenth of a second in a kernel that has run many cells or in a test
+    run, several times per check, and most of a check's computing.  What the answer leaves
+    behind is all made after this point, and those collections still find all of it.
+    """
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    return True
 
 
 def bind_exercises(module: Mapping[str, Any], exercises: Sequence[Exercise]) -> list[Exercise]:
