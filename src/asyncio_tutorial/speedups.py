@@ -28,12 +28,16 @@ on the busy machine alike, and still fails when the work does something else:
 * waiting (``BASELINE`` with no computing, ``overlap(n)``): as long as the waits add up
   to, or ``n`` times sooner, with no core busy;
 * computing in this process (``ONE_CORE``): no gain, one core busy at most;
-* computing in ``n`` workers (``parallel(n)``): **no computing lost** (the speedup equals
-  the gain in cores busy: nothing went to the GIL's turn-taking or to sending work to the
-  workers), and **a real parallel speedup**: at least 80 % of as many times sooner as
-  there were workers *and free cores* for them.  With two workers and two cores free that
-  is ×1.6 or more; a pool of one worker, or workers that wait for each other, fail it on
-  an idle machine.  With one core free it asks ×0.8, which the work itself answers.
+* computing in ``n`` workers (``parallel(n)``): **in parallel**, at least 80 % of as many
+  cores busy at once as there were workers *and free cores* for them (1.6 for two
+  workers on two free cores; a pool of one worker, threads running Python code, or
+  workers that wait for each other fail it on an idle machine), and **no computing lost**:
+  the speedup equals that gain in cores busy, within ``SPEEDUP_TOLERANCE`` (nothing went
+  to the GIL's turn-taking, to sending work to the workers, or to workers that spin).
+  Together they make the speedup.  The speedup itself is not what is compared: where
+  virtual CPUs share a physical core, each computes more slowly while the other does, so
+  the same two workers keeping 1.7 cores busy finished ×1.30 sooner in one run here and
+  ×1.9 in another, with no program doing anything else wrong.
 
 Computing is timed as the best of a few runs (``repeat``), as ``timeit`` does: other
 programs only ever slow a run down, so the fastest run is the best estimate of what
@@ -275,9 +279,10 @@ class Speedups:
         return [
             (lost_none, "the speedup is the gain in cores busy: no computing lost"),
             (
-                speedup >= PARALLEL_SHARE * ideal,
-                f"in parallel: ×{PARALLEL_SHARE * workers:.1f} or more with {workers} cores "
-                f"free, {round(PARALLEL_SHARE * 100)} % of ×(cores free) with fewer",
+                cores >= PARALLEL_SHARE * ideal,
+                f"in parallel: {PARALLEL_SHARE * workers:.1f} cores or more busy at once with "
+                f"{workers} cores free, {round(PARALLEL_SHARE * 100)} % of the cores free "
+                "with fewer",
             ),
         ]
 

@@ -598,7 +598,8 @@ def test_measure_with_other_clocks_and_a_list_is_right_too() -> None:
 def test_measure_correct_message_states_what_was_measured() -> None:
     message = ex4.evaluate(worked(LESSON)["measure"]).message
     assert "4 waits of 0.2 s at once took 0.2 s" in message
-    assert "at most one core busy" in message
+    assert "kept one core busy at most, as the GIL allows" in message
+    assert "cores busy" not in message  # a figure that differs from run to run
 
 
 # --- exercise 5: primes_between ------------------------------------------------------------
