@@ -345,14 +345,14 @@ def notebook_cells(path: Path) -> list[str]:
 
 
 def lesson_mutants(lesson: str) -> list[Mutant]:
-    from asyncio_tutorial.course import workbooks
+    from asyncio_tutorial.checkers import solutions
 
     checkers = importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson}")
     cells = notebook_cells(lesson_notebook(lesson))
     found: list[Mutant] = []
     for exercise in checkers.EXERCISES:
         defines = re.compile(rf"^\s*(async\s+def|def|class)\s+{exercise.answer}\b", re.M)
-        (cell,) = [c for c in cells if workbooks.has_solution(c) and defines.search(c)]
+        (cell,) = [c for c in cells if solutions.has_solution(c) and defines.search(c)]
         found.extend(mutants_of(exercise.id, exercise.answer, cell))
     return found
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncio_tutorial.course.workbooks import solution_source
+from asyncio_tutorial.checkers.solutions import solution_source
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,9 @@ import pytest
 
 from asyncio_tutorial.checkers import lesson01
 from asyncio_tutorial.checkers.core import Exercise
+from asyncio_tutorial.checkers.solutions import has_solution, without_markers
 from asyncio_tutorial.course import cli, progress, submissions
 from asyncio_tutorial.course.submissions import BadWorkbook, assemble, fingerprint, read, screen
-from asyncio_tutorial.course.workbooks import has_solution, without_markers
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]-*.ipynb"))

@@ -26,7 +26,8 @@ import nbformat
 import pytest
 
 import asyncio_tutorial
-from asyncio_tutorial.course import published, workbooks
+from asyncio_tutorial.checkers import solutions as marks
+from asyncio_tutorial.course import published
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "exercises/workbook-01-coroutines.ipynb"
@@ -69,7 +70,7 @@ def digest(path: Path) -> str:
 
 def answer_greet(workbook_path: Path) -> str:
     """Put the worked answer to 01 ex1 into the workbook, as a learner would type it."""
-    answer = workbooks.solution_source(ROOT / "solutions" / "01-coroutines.ipynb", "greet")
+    answer = marks.solution_source(ROOT / "solutions" / "01-coroutines.ipynb", "greet")
     notebook = nbformat.read(workbook_path, as_version=4)
     (cell,) = [c for c in notebook.cells if "def greet(" in c.source]
     cell.source = answer

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from asyncio_tutorial.checkers import solutions as marks
 from asyncio_tutorial.checkers.lesson01 import EXERCISES, ex1
 from asyncio_tutorial.course import cli, progress, workbooks
 from asyncio_tutorial.course.recording import WORKBOOK_CELL_TIMEOUT
@@ -65,7 +66,7 @@ def test_misplaced_markers_are_refused_with_a_reason(source: str, complaint: str
 
 def test_without_markers_shows_the_answer_as_written() -> None:
     source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
-    assert workbooks.without_markers(source) == "def f():\n    return 1"
+    assert marks.without_markers(source) == "def f():\n    return 1"
 
 
 @pytest.mark.parametrize("solutions", SOLUTIONS, ids=lambda path: path.name)
@@ -94,7 +95,7 @@ def test_workbook_has_no_answers_outputs_or_counts(solutions: Path) -> None:
 def test_every_exercise_has_exactly_one_worked_answer_to_show() -> None:
     notebook = ROOT / "solutions" / "01-coroutines.ipynb"
     for exercise in EXERCISES:
-        source = workbooks.solution_source(notebook, exercise.answer)
+        source = marks.solution_source(notebook, exercise.answer)
         assert f"def {exercise.answer}(" in source
         assert workbooks.BEGIN not in source
 
@@ -185,7 +186,7 @@ def test_a_hang_is_reported_within_its_limit_and_later_cells_still_run(tmp_path:
     for cell in solutions.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            cell.source = workbooks.without_markers(cell.source)
+            cell.source = marks.without_markers(cell.source)
             if "async def greet" in cell.source:
                 cell.source = "async def greet(name):\n    while True:\n        pass"
             if "async def fetch_profile" in cell.source:  # forgets an await
@@ -234,7 +235,7 @@ def test_exercises_renames_an_older_versions_workbook_and_keeps_its_answers(
     shutil.copy(ROOT / "exercises" / "workbook-01-coroutines.ipynb", old)
     notebook = nbformat.read(old, as_version=4)
     (cell,) = [c for c in notebook.cells if "def greet(" in c.source]
-    cell.source = workbooks.solution_source(course / "solutions" / "01-coroutines.ipynb", "greet")
+    cell.source = marks.solution_source(course / "solutions" / "01-coroutines.ipynb", "greet")
     nbformat.write(notebook, old)
     untouched = course / "exercises" / "02-event-loop.ipynb"  # no answers in this one
     shutil.copy(ROOT / "exercises" / "workbook-02-event-loop.ipynb", untouched)

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from asyncio_tutorial.checkers.solutions import solution_source
+
 Status = Literal["correct", "wrong", "not attempted"]
 
 CORRECT: Status = "correct"
@@ -302,8 +304,6 @@ class Exercise:
 
     def solution(self) -> None:
         """Show the worked answer, read from the lesson's notebook in ``solutions/``."""
-        from asyncio_tutorial.course import workbooks  # nbformat is only needed here
-
         notebook = find_solutions_notebook(self.lesson)
         if notebook is None:
             print(
@@ -311,7 +311,7 @@ class Exercise:
                 "found from here. Open it from the course folder."
             )
             return
-        source = workbooks.solution_source(notebook, self.answer)
+        source = solution_source(notebook, self.answer)
         _show_code(f"Worked answer to {self.name} ({notebook.name}):", source)
 
     def __repr__(self) -> str:

@@ -154,7 +154,15 @@ async def watch(
                     task.cancel()
                     ending.cancel_requests += 1
     await asyncio.wait([task], timeout=give_up_after)
-    ending.elapsed = loop.time() - started
+    note_ending(task, ending, started)
+
+
+def note_ending(task: asyncio.Future[Any], ending: Ending, started: float) -> None:
+    """How ``task`` ended, into ``ending`` (``started``: the loop's time when it began).
+
+    The untouched stub's ``NotImplementedError`` is raised again (see :func:`watch`).
+    """
+    ending.elapsed = asyncio.get_running_loop().time() - started
     if not task.done():
         return
     ending.finished = True

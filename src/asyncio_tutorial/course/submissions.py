@@ -139,7 +139,8 @@ def lesson_of(path: Path, notebook: nbformat.NotebookNode) -> str:
     From the file name where it says (``workbook-06-….ipynb``, or an older course's
     ``06-….ipynb``), otherwise from the checkers its cells import.
     """
-    from asyncio_tutorial.course.workbooks import has_solution, lesson_number
+    from asyncio_tutorial.checkers.solutions import has_solution
+    from asyncio_tutorial.course.workbooks import lesson_number
 
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     if any(has_solution(source) for source in code):

@@ -46,10 +46,12 @@ import re
 import shutil
 from pathlib import Path
 
+from asyncio_tutorial.checkers.solutions import (  # the marks, shared with solution()
+    BEGIN,
+    END,
+)
 from asyncio_tutorial.course.quick_nbformat import nbformat
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
 STUB = ("# Your code here", "raise NotImplementedError")
 SOLUTIONS_ONLY_TAG = "solutions-only"
 
@@ -106,16 +108,6 @@ def stub_out(source: str, where: str = "cell") -> str:
     if begin_line is not None:
         raise MarkerError(f"{where}, line {begin_line}: {BEGIN} is never ended")
     return "\n".join(result)
-
-
-def without_markers(source: str) -> str:
-    """The answer as a learner should read it: the marker lines taken out."""
-    return "\n".join(line for line in source.split("\n") if line.strip() not in (BEGIN, END))
-
-
-def has_solution(source: str) -> bool:
-    """Whether a cell holds a marked answer."""
-    return any(line.strip() == BEGIN for line in source.split("\n"))
 
 
 def make_workbook(
@@ -271,17 +263,3 @@ def adopt_old_workbook(old_path: Path, workbook_path: Path) -> bool:
         f"(a copy of the file as it was: {kept})"
     )
     return True
-
-
-def solution_source(notebook_path: Path, answer: str) -> str:
-    """The worked answer defining ``answer`` in a solutions notebook, markers removed.
-
-    It is the code cell with solution markers that defines ``answer``
-    (``def answer(``, ``async def answer(`` or ``class answer``).
-    """
-    notebook = nbformat.read(notebook_path, as_version=4)
-    defines = re.compile(rf"^\s*(async\s+def|def|class)\s+{re.escape(answer)}\b", re.MULTILINE)
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and has_solution(cell.source) and defines.search(cell.source):
-            return without_markers(cell.source)
-    raise LookupError(f"{notebook_path} has no marked answer cell that defines {answer}")

@@ -24,17 +24,19 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from asyncio_tutorial.checkers.core import Exercise, Result, Wrong, correct
 from asyncio_tutorial.checkers.diagnose import (
-    blocking,
-    common_mistakes,
     expect_coroutine_function,
 )
 from asyncio_tutorial.checkers.lesson05.clients import blocking_client_used, watch_run
-from asyncio_tutorial.checkers.lesson05.line_client import _Connection, _WatchedStreams
+from asyncio_tutorial.checkers.lesson05.line_client import (
+    _Connection,
+    _judge_stream_waits,
+    _WatchedStreams,
+)
 from asyncio_tutorial.checkers.scenario import names_used
 from asyncio_tutorial.servers import HOST
 
@@ -279,18 +281,7 @@ def _close_what_is_left(connections: list[_Connection]) -> None:
 def _judge_sending(send_chunks: Any, run: _Run, call: str) -> None:
     outcome, connections = run.outcome, run.connections
     blocking_client_used(send_chunks, call)
-    if outcome.timed_out and any(c.waited_closed and not c.closed for c in connections):
-        raise Wrong(
-            "connection_left_open",
-            f"{call} never returned: it waited in writer.wait_closed() for a close that "
-            "never started. wait_closed() only waits; `writer.close()` closes: call it "
-            "first, then `await writer.wait_closed()`.",
-            suggests="writer.close()",
-        )
-    if outcome.blocked and (outcome.sleeps or not outcome.timed_out):
-        raise blocking(outcome, call)
-    # What send_chunks raised is the scenario's ending's: judged with the other mistakes.
-    common_mistakes(replace(outcome, error=run.ending.error), call)
+    _judge_stream_waits(outcome, connections, run.ending, call)
     if run.readers > 1:
         raise Wrong(
             "connection_per_chunk",

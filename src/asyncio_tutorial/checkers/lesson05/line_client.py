@@ -242,7 +242,14 @@ def _judge_waiting(runs: _Runs, call: str) -> None:
             "`await reader.readline()`.",
             suggests="readline()",
         )
-    if outcome.timed_out and any(c.waited_closed and not c.closed for c in runs.connections):
+    _judge_stream_waits(outcome, runs.connections, runs.ending, call)
+
+
+def _judge_stream_waits(outcome: Any, connections: Any, ending: Any, call: str) -> None:
+    """What any answer on streams can get wrong in how it waits: for a close it never
+    started, by blocking the loop, or the classic mistakes (what the answer raised is the
+    scenario's ending's, judged with them)."""
+    if outcome.timed_out and any(c.waited_closed and not c.closed for c in connections):
         raise Wrong(
             "connection_left_open",
             f"{call} never returned: it waited in writer.wait_closed() for a close that "
@@ -252,8 +259,7 @@ def _judge_waiting(runs: _Runs, call: str) -> None:
         )
     if outcome.blocked and (outcome.sleeps or not outcome.timed_out):
         raise blocking(outcome, call)
-    # What ask raised is the scenario's ending's: judged with the other classic mistakes.
-    common_mistakes(replace(outcome, error=runs.ending.error), call)
+    common_mistakes(replace(outcome, error=ending.error), call)
 
 
 def _judge_replies(value: Any, call: str) -> None:

@@ -40,8 +40,8 @@ from asyncio_tutorial.checkers.diagnose import (
     error_text,
     expect_coroutine_function,
 )
-from asyncio_tutorial.checkers.runner import Outcome, coroutines_in, run_coroutine, where_waiting
-from asyncio_tutorial.checkers.scenario import Ending, names_used
+from asyncio_tutorial.checkers.runner import Outcome, run_coroutine, where_waiting
+from asyncio_tutorial.checkers.scenario import Ending, names_used, note_ending
 from asyncio_tutorial.crawler import Failed
 
 from .common import (
@@ -259,22 +259,9 @@ async def _drive(fetch_all: Any, run: _Run, cancel_after: int | None) -> None:
 
 def _note_ending(task: asyncio.Future[Any], ending: Ending, started: float) -> None:
     """How ``task`` ended, its error's frames let go of (see :func:`_release`)."""
-    ending.elapsed = asyncio.get_running_loop().time() - started
-    if not task.done():
-        return
-    ending.finished = True
-    ending.cancelled = task.cancelled()
-    if not task.cancelled():
-        ending.error = task.exception()
-        if isinstance(ending.error, NotImplementedError):
-            raise ending.error
-        ending.value = None if ending.error is not None else task.result()
-        # A coroutine in the result means an await was forgotten: close it now, or Python
-        # warns "never awaited" later, in whatever cell the learner runs next.
-        for coroutine in coroutines_in(ending.value, depth=3):
-            ending.returned_coroutines.append(coroutine.__name__)
-            coroutine.close()
-    _release(task)
+    note_ending(task, ending, started)
+    if task.done():
+        _release(task)
 
 
 def _release(task: asyncio.Future[Any]) -> None:
