@@ -402,7 +402,9 @@ def test_answer_stuck_in_c_code_is_reported_and_the_kernel_is_not_frozen() -> No
         result, took = _timed_evaluate(wait_exercise, wait)
         assert result.mistake == "hang"
         assert "restart the kernel" in result.message
-        assert took < LIMIT + 1
+        # The limit, the two graces, and a second for a loaded machine (2.24 s once,
+        # with both cores busy): bounded, not waiting for the answer.
+        assert took < LIMIT + runner.POLITE_GRACE + runner.FIRM_GRACE + 1
     finally:
         release.set()
         for thread in threading.enumerate():

@@ -458,7 +458,9 @@ def test_ctrl_c_stops_the_crawler_cleanly_and_it_reports_what_it_got() -> None:
         crawl = _start("asyncio_tutorial.crawler", url, "--workers", "4")
         assert crawl.stdout is not None
         assert crawl.stdout.readline().startswith(f"crawling {url} with 4 workers")
-        time.sleep(0.35)
+        # Long enough for a few pages on a loaded machine (0.35 s gave 0 to 2 pages in
+        # validation runs), far from the end of the crawl (seconds with 4 workers).
+        time.sleep(1.5)
         out, err = _stop(crawl)
     finally:
         _stop(site)

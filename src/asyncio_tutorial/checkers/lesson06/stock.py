@@ -246,14 +246,18 @@ def _judge_order(Stock: Any, call: str, shop: _Shop, outcome: Any) -> None:
             "`await self.changed.wait_for(lambda: self.parts >= n)`.",
             suggests="wait_for",
         )
-    if early:
+    polls = [wait for wait in outcome.waits if wait <= 0.05]
+    taken = _parts(shop.stock) == DELIVERY * DELIVERIES - sum(BUYERS.values())
+    # A take that polls serves whichever buyer looks first after a delivery: on a busy
+    # machine, the medium order before the big one, with every part still subtracted.
+    # That is the polling's doing (judged below), not a take that forgets to subtract.
+    if early and not (taken and len(polls) >= 3):
         raise Wrong(
             "not_taken",
             f"{call}: buyers {sorted(early)} were served before there were enough parts "
             f"for them (after delivery {min(early.values())}): did take subtract n from "
             "`self.parts`?",
         )
-    polls = [wait for wait in outcome.waits if wait <= 0.05]
     if late and "notify_all" not in names_used(Stock) and "notify" in names_used(Stock):
         name, after = next(iter(late.items()))
         raise Wrong(
