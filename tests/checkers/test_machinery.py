@@ -285,6 +285,38 @@ def test_a_busy_loop_seen_twice_needs_no_third_run() -> None:
     assert len(runs) == 2
 
 
+@pytest.mark.parametrize(
+    ("step", "cpu", "blocked"),
+    [
+        (0.2, 0.045, True),  # a fifth of a processor
+        (0.2, 0.025, True),  # an eighth, on a crowded machine: still computing for 25 ms
+        (0.2, 0.01, False),  # a short step, delayed by other programs
+        (0.06, 0.013, True),
+        (0.06, 0.01, False),
+        (0.04, 0.04, False),  # a step under BUSY_STALL holds nothing up
+    ],
+)
+def test_a_step_is_busy_when_it_computed_a_share_of_its_time_or_enough_in_all(
+    step: float, cpu: float, blocked: bool
+) -> None:
+    outcome = runner.Outcome(on_loop=True, longest_step=step, step_cpu=cpu)
+    assert outcome.blocked is blocked
+
+
+def test_a_collection_on_another_thread_is_not_taken_from_this_threads_cpu_time() -> None:
+    # It stops this thread too (its wall time is left out of a step), but it computed in
+    # none of this thread's CPU time: taking it off made a spinning step look idle.
+    here = runner._collections.cpu_here()
+    seconds = runner._collections.seconds
+    worker = threading.Thread(target=gc.collect)
+    worker.start()
+    worker.join()
+    assert runner._collections.seconds > seconds
+    assert runner._collections.cpu_here() == here
+    gc.collect()
+    assert runner._collections.cpu_here() > here
+
+
 def test_a_time_sleep_verdict_needs_no_second_run() -> None:
     runs = []
 

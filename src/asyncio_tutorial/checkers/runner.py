@@ -47,13 +47,20 @@ from asyncio_tutorial.checkers import core
 WATCHDOG_INTERVAL = 0.01  # how often the watchdog task checks in on the loop
 # The loop counts as blocked when one callback it ran (a task's step, a timer) held it
 # for BUSY_STALL seconds while the answer's thread was computing for at least BUSY_SHARE
-# of that time: a busy loop.  The CPU time is what tells it from a machine busy with
-# other programs, which delays the thread without it computing (and gives a computing
-# thread only a share of the processor, hence a share well below 1).  One callback, not
-# the loop's lateness: with a dozen connections at once on a loaded machine, many short
-# callbacks in a row delay the loop as much, and use as much of the processor.
+# of that time, or for BUSY_CPU seconds in all: a busy loop.  The CPU time is what tells
+# it from a machine busy with other programs, which delays the thread without it
+# computing (and gives a computing thread only a share of the processor, hence a share
+# well below 1).  On a machine so loaded that a busy loop gets less than a fifth of a
+# processor (a dozen programs computing on 2 cores), a 0.2 s wait that spins computes for
+# a few hundredths of a second: more than any step of a right answer does, hence BUSY_CPU
+# (a 0.1 s spin still needs a fifth of a processor to be seen: under 20 ms of computing,
+# a spin and a short step that other programs delayed look the same from inside).
+# One callback, not the loop's lateness: with a dozen connections at once on a loaded
+# machine, many short callbacks in a row delay the loop as much, and use as much of the
+# processor.
 BUSY_STALL = 0.05
 BUSY_SHARE = 0.2
+BUSY_CPU = 0.02
 # ...or when the loop got no turn for this long, computing or not: a blocking call
 # such as a socket read.  Long enough that a loaded machine does not get there.
 IDLE_STALL = 0.3
@@ -129,7 +136,8 @@ class Outcome:
         """
         if not self.on_loop:
             return False
-        busy = self.longest_step >= BUSY_STALL and self.step_cpu >= BUSY_SHARE * self.longest_step
+        computed = min(BUSY_SHARE * self.longest_step, BUSY_CPU)
+        busy = self.longest_step >= BUSY_STALL and self.step_cpu >= computed
         return bool(self.sleeps) or busy or self.longest_stall >= IDLE_STALL
 
     @property
@@ -255,15 +263,17 @@ def _time_callbacks(loop: asyncio.AbstractEventLoop, outcome: Outcome) -> None:
     def timed(callback: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(callback)  # the handle's repr still names the real callback
         def run(*args: Any) -> Any:
-            wall, cpu, collecting = time.perf_counter(), time.thread_time(), _collections.seconds
+            wall, cpu = time.perf_counter(), time.thread_time()
+            collecting, collecting_here = _collections.seconds, _collections.cpu_here()
             try:
                 return callback(*args)
             finally:
-                collected = _collections.seconds - collecting
-                took = time.perf_counter() - wall - collected
+                took = time.perf_counter() - wall - (_collections.seconds - collecting)
                 if took > outcome.longest_step:
                     outcome.longest_step = took
-                    outcome.step_cpu = max(0.0, time.thread_time() - cpu - collected)
+                    # Only this thread's own collections are in its CPU time.
+                    collected_here = _collections.cpu_here() - collecting_here
+                    outcome.step_cpu = max(0.0, time.thread_time() - cpu - collected_here)
 
         return run
 
@@ -376,19 +386,28 @@ class _GarbageCollections:
     A full collection in a big process (a kernel that has run many cells, a test run)
     takes a tenth of a second, stops every thread, and lands wherever Python sees fit.
     Landing during an answer, it would look like an answer that blocked the loop, so
-    the loop watch leaves out the time spent collecting.
+    the loop watch leaves out the time spent collecting.  The CPU time of collections is
+    kept per thread: a collection another thread ran is in none of this thread's CPU time.
     """
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self._started = 0.0
+        self._started_cpu = 0.0
+        self._cpu: dict[int, float] = {}
         gc.callbacks.append(self._note)
+
+    def cpu_here(self) -> float:
+        """The CPU seconds the calling thread has spent collecting garbage."""
+        return self._cpu.get(threading.get_ident(), 0.0)
 
     def _note(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._started, self._started_cpu = time.perf_counter(), time.thread_time()
         elif self._started:
             self.seconds += time.perf_counter() - self._started
+            here = threading.get_ident()
+            self._cpu[here] = self._cpu.get(here, 0.0) + time.thread_time() - self._started_cpu
             self._started = 0.0
 
 
