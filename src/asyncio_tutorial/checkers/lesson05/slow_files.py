@@ -2,10 +2,12 @@
 
 The check gives ``read_files`` three files that are slow for real: named pipes (FIFOs,
 ``os.mkfifo``, on Linux and macOS alike) in a temporary folder, each fed by a writer
-thread of the check's (:class:`_Feeder`) that writes four lines 0.1 s apart once the
+thread of the check's (:class:`_Feeder`) that writes its lines 0.1 s apart once the
 file is opened, then closes it.  ``read()`` on such a file blocks, inside the operating
-system, until the last line has come, 0.4 s after the open: the slow disk or network
-drive of the lesson, made certain.
+system, until the last line has come: 0.6, 0.5 and 0.4 s after the open for the first,
+second and third file, the slow disk or network drive of the lesson, made certain.  The
+first file ends last, so reads kept in the order they finished (``as_completed``) come
+back in the reverse order, 0.1 s apart, whatever the machine's load.
 
 What is judged is what happened, not a clock:
 
@@ -46,14 +48,15 @@ from asyncio_tutorial.checkers.runner import Outcome, _asked_by_the_answer, run_
 from asyncio_tutorial.checkers.scenario import Concurrency, names_used, returned_future
 
 FILES = 3
-LINES = 4
+LINES = [6, 5, 4]  # the first file is the longest: it ends last
 LINE_PAUSE = 0.1  # seconds between two lines of a file
 TEXTS = [
-    "".join(f"notes {n}, line {line}\n" for line in range(1, LINES + 1))
-    for n in range(1, FILES + 1)
+    "".join(f"notes {n}, line {line}\n" for line in range(1, lines + 1))
+    for n, lines in enumerate(LINES, start=1)
 ]
 """What the three files hold, in order."""
-READ_TIME = LINES * LINE_PAUSE  # each file takes this long from its open to its end
+READ_TIMES = [lines * LINE_PAUSE for lines in LINES]  # from each file's open to its end
+READ_TIMES_SAID = ", ".join(f"{t:g}" for t in READ_TIMES[:-1]) + f" and {READ_TIMES[-1]:g} s"
 TICK = 0.01  # the ticker's period
 
 
@@ -176,7 +179,7 @@ def check_read_files(read_files: Any) -> Result:
             "Windows does not: run it on Linux or macOS (WSL will do).",
         )
     looks = _Looks()
-    call = f"read_files(paths) ({FILES} files, each {READ_TIME:g} s to read)"
+    call = f"read_files(paths) ({FILES} files, {READ_TIMES_SAID} to read)"
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="slow-files-") as folder:
         paths = [Path(folder) / f"notes-{n}.txt" for n in range(1, FILES + 1)]
@@ -215,14 +218,16 @@ def _judge_reading(read_files: Any, outcome: Outcome, looks: _Looks, call: str) 
             raise Wrong(
                 "one_thread_for_all",
                 f"{call} read the files in one thread, one after another: the loop stayed "
-                f"free, but the {FILES} files took {FILES} times {READ_TIME:g} s. Give each "
+                f"free, but the {FILES} files took {sum(READ_TIMES):g} s in all, not "
+                f"{max(READ_TIMES):g}. Give each "
                 "file a thread of its own, `asyncio.to_thread(path.read_text)`, and run "
                 "them together with `asyncio.gather`.",
             )
         raise Wrong(
             "sequential",
             f"{call} read the files one after another (never two open at once): "
-            f"{FILES} times {READ_TIME:g} s. Start every read before awaiting any: "
+            f"{sum(READ_TIMES):g} s in all, not {max(READ_TIMES):g}. Start every read "
+            "before awaiting any: "
             "`await asyncio.gather(*(asyncio.to_thread(...) for path in paths))`.",
             suggests="asyncio.gather",
         )
