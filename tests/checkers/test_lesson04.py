@@ -692,6 +692,20 @@ async def locate_sleeps_then_takes_it(address: str) -> Any:
     return lookup.result()
 
 
+async def locate_sleeps_too_little_then_takes_it(address: str) -> Any:
+    lookup = start_lookup(address)
+    await asyncio.sleep(0.1)  # too short for Paris (0.3 s): result() blocks the loop
+    return lookup.result()
+
+
+def test_a_fixed_wait_that_was_too_short_is_named_as_the_guess_it_is() -> None:
+    # As a fixed wait of 0.3 s is on a loaded machine, where a lookup comes late.
+    result = ex5.evaluate(locate_sleeps_too_little_then_takes_it)
+    assert result.mistake == "fixed_wait", result.message
+    assert "waited a fixed time (0.1, 0.1, 0.1 s" in result.message
+    assert "`.result()` blocked the loop's thread" in result.message
+
+
 async def locate_result_in_the_executor(address: str) -> Any:
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, start_lookup(address).result)
@@ -860,6 +874,7 @@ WRONG_ANSWERS = {
         (locate_threadsafe_but_errors_lost, "error_lost"),
         (locate_polls_done, "polled"),
         (locate_sleeps_then_takes_it, "fixed_wait"),
+        (locate_sleeps_too_little_then_takes_it, "fixed_wait"),
         (locate_result_in_the_executor, "waited_in_a_thread"),
         (locate_spins_on_done, "blocking"),
         (locate_shielded, "job_not_cancelled"),

@@ -312,6 +312,11 @@ def _judge_run(outcome: Outcome, report: _Report, call: str, names: set[str]) ->
     lookups = report.lookups
     advice, suggested = _await_the_wrapped(names)
     holder = held.FUTURE_RESULT if lookups.waited_on_loop else lookups.loop.held_by()
+    if holder == held.FUTURE_RESULT and _guessed_wait(outcome):
+        # It slept long enough to outwait a lookup, then took the result: on a loaded
+        # machine the lookup was not done yet, and result() blocked; the guess is the
+        # mistake, as it is when the result was there in time.
+        raise _fixed_wait(call, outcome, advice, suggested, blocked=True)
     if holder is not None:
         mistake, how = _HELD[holder]
         raise Wrong(
@@ -360,6 +365,32 @@ def _judge_run(outcome: Outcome, report: _Report, call: str, names: set[str]) ->
         )
 
 
+def _guessed_wait(outcome: Outcome) -> bool:
+    """Whether the answer slept a fixed time long enough to outwait a lookup (not a
+    ``sleep(0)`` or a poll): a guess at how long the library takes."""
+    shortest = min(taken for taken, _ in PLACES.values())
+    return 0 < len(outcome.waits) <= len(TOGETHER) and max(outcome.waits) >= shortest
+
+
+def _fixed_wait(
+    call: str, outcome: Outcome, advice: str, suggested: str, blocked: bool = False
+) -> Wrong:
+    waits = ", ".join(f"{wait:g}" for wait in outcome.waits)
+    late = (
+        " Here a lookup was not done yet, and `.result()` blocked the loop's thread until "
+        "it was."
+        if blocked
+        else ""
+    )
+    return Wrong(
+        "fixed_wait",
+        f"{call} waited a fixed time ({waits} s, asyncio.sleep) and then took the "
+        "result: too short, and it is not there yet; too long, and time is lost."
+        f"{late} Await the lookup itself. {advice}",
+        suggests=suggested,
+    )
+
+
 def _judge_together(outcome: Outcome, report: _Report, names: set[str]) -> _Report:
     call = CASES["together"]
     advice, suggested = _await_the_wrapped(names)
@@ -389,14 +420,7 @@ def _judge_together(outcome: Outcome, report: _Report, names: set[str]) -> _Repo
             suggests=suggested,
         )
     if outcome.waits:
-        waits = ", ".join(f"{wait:g}" for wait in outcome.waits)
-        raise Wrong(
-            "fixed_wait",
-            f"{call} waited a fixed time ({waits} s, asyncio.sleep) and then took the "
-            "result: too short, and it is not there yet; too long, and time is lost. "
-            f"Await the lookup itself. {advice}",
-            suggests=suggested,
-        )
+        raise _fixed_wait(call, outcome, advice, suggested)
     if lookups.waited_in_threads:
         raise Wrong(
             "waited_in_a_thread",
