@@ -377,8 +377,7 @@ def _fixed_wait(
 ) -> Wrong:
     waits = ", ".join(f"{wait:g}" for wait in outcome.waits)
     late = (
-        " Here a lookup was not done yet, and `.result()` blocked the loop's thread until "
-        "it was."
+        " Here a lookup was not done yet, and `.result()` blocked the loop's thread until it was."
         if blocked
         else ""
     )
