@@ -317,6 +317,29 @@ def test_a_collection_on_another_thread_is_not_taken_from_this_threads_cpu_time(
     assert runner._collections.cpu_here() > here
 
 
+def test_a_check_freezes_what_exists_only_when_nothing_else_did() -> None:
+    # In a learner's kernel nothing is frozen: the check freezes what exists before the
+    # answer runs (its collections then skip it) and unfreezes it at its end.  Here the
+    # module's fixture has frozen the test process: the check leaves that alone.
+    seen: list[int] = []
+
+    def check(answer: Any) -> Result:
+        seen.append(gc.get_freeze_count())
+        return correct("ran")
+
+    exercise = Exercise("Freeze", "freeze", check, [])
+    frozen = gc.get_freeze_count()
+    assert frozen
+    gc.unfreeze()
+    try:
+        exercise.evaluate(None)
+        assert seen[-1] > 0 and gc.get_freeze_count() == 0
+    finally:
+        gc.freeze()
+    exercise.evaluate(None)
+    assert seen[-1] > 0 and gc.get_freeze_count() > 0  # (left frozen)
+
+
 def test_a_time_sleep_verdict_needs_no_second_run() -> None:
     runs = []
 
