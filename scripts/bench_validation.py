@@ -29,7 +29,7 @@ workers and its largest indivisible unit (a notebook or test module under
 ``--dist loadscope``, one test otherwise).  The slowest modules of the tests phase are
 listed: where the time goes.
 
-    .venv/bin/python scripts/bench_validation.py [--workers 2] [--test-workers 8] [--repeat 1]
+    .venv/bin/python scripts/bench_validation.py [--workers 2] [--test-workers 6] [--repeat 1]
         [--only make-test]
 
 Run it with the project's interpreter: validation and kernels use the same one.
