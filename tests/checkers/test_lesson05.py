@@ -378,7 +378,7 @@ def test_a_process_left_running_is_not_blamed_on_the_next_check() -> None:
 
 def test_correct_watch_states_what_was_measured() -> None:
     message = ex2.evaluate(worked(LESSON)["watch"]).message
-    assert "passed on the 3 lines as the program printed them, over 0.4 s" in message
+    assert "passed on the 3 lines as the program printed them, 0.2 s apart" in message
     assert "exit status, 3" in message
 
 

@@ -25,7 +25,6 @@ from asyncio_tutorial.checkers.diagnose import (
     common_mistakes,
     error_text,
     expect_coroutine_function,
-    took,
 )
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
 from asyncio_tutorial.checkers.scenario import names_used
@@ -173,9 +172,11 @@ def check_watch(watch: Any) -> Result:
     if outcome.blocked and (outcome.sleeps or not outcome.timed_out):
         raise blocking(outcome, call)
     common_mistakes(outcome, call)
-    spread = _judge_watch(outcome, call, programs)
+    _judge_watch(outcome, call, programs)
+    # The program's own pace, not the measured spread: on a loaded machine the first line
+    # can come late and the spread read 0.3 s (the verdict is that it was spread at all).
     return correct(
-        f"{call} passed on the 3 lines as the program printed them, over {took(spread)}, "
+        f"{call} passed on the 3 lines as the program printed them, 0.2 s apart, "
         f"while it was still running, and returned its exit status, {outcome.value}, "
         "having waited for its end."
     )
