@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
-import warnings
 from collections.abc import Iterator
 
 import pytest
+
+from asyncio_tutorial.checkers import core
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -18,13 +19,13 @@ def long_lived_objects_frozen() -> Iterator[None]:
     that nothing an answer left behind is blamed on the next one.  In a test process a full
     collection walks a few hundred thousand objects, a tenth of a second, two or three times
     per test: most of the tests' computing.  Frozen, those objects are skipped, and what
-    the answers leave behind, all made later, is still collected.  (A check freezes what
-    exists by itself when nothing is frozen, as in a learner's kernel: test_machinery shows
-    it.)
+    the answers leave behind, all made later, is still collected.  It is what a check does
+    as it starts (collect, then freeze unless something else froze objects), kept for the
+    whole module; a check then finds the process frozen and leaves it so (in a learner's
+    kernel nothing is frozen and the check does both itself: test_machinery shows it).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gc.collect()
-    gc.freeze()
+    core._start_clean()
+    frozen = core._freeze_the_rest()
     yield
-    gc.unfreeze()
+    if frozen:
+        gc.unfreeze()
