@@ -47,8 +47,8 @@ from asyncio_tutorial.checkers.held import FREE, activity
 from asyncio_tutorial.checkers.runner import Outcome, _asked_by_the_answer, run_coroutine
 from asyncio_tutorial.checkers.scenario import Concurrency, names_used, returned_future
 
-FILES = 3
 LINES = [6, 5, 4]  # the first file is the longest: it ends last
+FILES = len(LINES)
 LINE_PAUSE = 0.1  # seconds between two lines of a file
 TEXTS = [
     "".join(f"notes {n}, line {line}\n" for line in range(1, lines + 1))

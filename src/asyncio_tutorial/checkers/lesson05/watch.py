@@ -29,13 +29,14 @@ from asyncio_tutorial.checkers.diagnose import (
 from asyncio_tutorial.checkers.runner import Outcome, run_coroutine
 from asyncio_tutorial.checkers.scenario import names_used
 
-CHILD = """\
+PAUSE = 0.2  # seconds between two lines of the program, and from its last to its end
+CHILD = f"""\
 import os, sys, time
 for step in (1, 2, 3):
-    print(f"step {step}", flush=True)
-    time.sleep(0.2)
+    print(f"step {{step}}", flush=True)
+    time.sleep({PAUSE})
 os.close(1)  # no more output; a moment later, the end
-time.sleep(0.2)
+time.sleep({PAUSE})
 sys.exit(3)
 """
 COMMAND = [sys.executable, "-S", "-c", CHILD]
@@ -43,7 +44,7 @@ COMMAND = [sys.executable, "-S", "-c", CHILD]
 later exit status 3 (so that an answer that does not wait for the end cannot see it)."""
 LINES = ["step 1", "step 2", "step 3"]
 KEPT_LINES = 50  # on_line raises after this many calls: the answer's loop never stops
-ALL_AT_ONCE = 0.15  # lines printed 0.4 s apart that arrive within this were held back
+ALL_AT_ONCE = 0.15  # lines printed over 0.4 s that arrive within this were held back
 REAP = 1.5  # seconds the check waits for a program the answer left running to end
 
 
@@ -176,7 +177,7 @@ def check_watch(watch: Any) -> Result:
     # The program's own pace, not the measured spread: on a loaded machine the first line
     # can come late and the spread read 0.3 s (the verdict is that it was spread at all).
     return correct(
-        f"{call} passed on the 3 lines as the program printed them, 0.2 s apart, "
+        f"{call} passed on the 3 lines as the program printed them, {PAUSE:g} s apart, "
         f"while it was still running, and returned its exit status, {outcome.value}, "
         "having waited for its end."
     )
@@ -216,9 +217,8 @@ def _judge_pipe(outcome: Outcome, programs: _Programs, call: str) -> None:
         )
 
 
-def _judge_watch(outcome: Outcome, call: str, programs: _Programs) -> float:
-    """The lines ``on_line`` was given, when it was given them, and the exit status; the
-    seconds from the first line to the last."""
+def _judge_watch(outcome: Outcome, call: str, programs: _Programs) -> None:
+    """The lines ``on_line`` was given, when it was given them, and the exit status."""
     heard = programs.heard
     lines = [line for _, line, _ in heard]
     if lines and isinstance(lines[0], bytes):
@@ -244,7 +244,7 @@ def _judge_watch(outcome: Outcome, call: str, programs: _Programs) -> float:
         raise Wrong(
             "not_streamed",
             f"{call} passed on the three lines all at once, {when}, though the program "
-            "printed them 0.2 s apart. Read them as they come: `async for line in "
+            f"printed them {PAUSE:g} s apart. Read them as they come: `async for line in "
             "process.stdout:` (communicate(), or wait() then read(), give everything "
             "only at the end).",
         )
@@ -260,7 +260,6 @@ def _judge_watch(outcome: Outcome, call: str, programs: _Programs) -> float:
         )
     if outcome.value != 3:
         raise Wrong("wrong_value", f"{call} returned {outcome.value!r}; the program exited with 3.")
-    return spread
 
 
 ex2 = Exercise(

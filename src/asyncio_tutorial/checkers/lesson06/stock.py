@@ -247,11 +247,12 @@ def _judge_order(Stock: Any, call: str, shop: _Shop, outcome: Any) -> None:
             suggests="wait_for",
         )
     polls = [wait for wait in outcome.waits if wait <= 0.05]
+    polling = len(polls) >= 3
     taken = _parts(shop.stock) == DELIVERY * DELIVERIES - sum(BUYERS.values())
     # A take that polls serves whichever buyer looks first after a delivery: on a busy
     # machine, the medium order before the big one, with every part still subtracted.
     # That is the polling's doing (judged below), not a take that forgets to subtract.
-    if early and not (taken and len(polls) >= 3):
+    if early and not (taken and polling):
         raise Wrong(
             "not_taken",
             f"{call}: buyers {sorted(early)} were served before there were enough parts "
@@ -277,7 +278,7 @@ def _judge_order(Stock: Any, call: str, shop: _Shop, outcome: Any) -> None:
             "as soon as `self.parts >= n`: wait for exactly that, and wake every waiter "
             "with notify_all() after each delivery.",
         )
-    if len(polls) >= 3:
+    if polling:
         raise Wrong(
             "polling",
             f"{call}: take waited for the parts by polling: {len(polls)} short sleeps "
