@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 
 import pytest
@@ -24,8 +23,5 @@ def long_lived_objects_frozen() -> Iterator[None]:
     whole module; a check then finds the process frozen and leaves it so (in a learner's
     kernel nothing is frozen and the check does both itself: test_machinery shows it).
     """
-    core._start_clean()
-    frozen = core._freeze_the_rest()
-    yield
-    if frozen:
-        gc.unfreeze()
+    with core.frozen_for_checks():
+        yield

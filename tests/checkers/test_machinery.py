@@ -320,7 +320,7 @@ def test_a_collection_on_another_thread_is_not_taken_from_this_threads_cpu_time(
 def test_a_check_freezes_what_exists_only_when_nothing_else_did() -> None:
     # In a learner's kernel nothing is frozen: the check freezes what exists before the
     # answer runs (its collections then skip it) and unfreezes it at its end.  Here the
-    # module's fixture has frozen the test process: the check leaves that alone.
+    # module's fixture holds the test process frozen: the check leaves that alone.
     seen: list[int] = []
 
     def check(answer: Any) -> Result:
@@ -328,16 +328,19 @@ def test_a_check_freezes_what_exists_only_when_nothing_else_did() -> None:
         return correct("ran")
 
     exercise = Exercise("Freeze", "freeze", check, [])
-    frozen = gc.get_freeze_count()
-    assert frozen
+    assert core._held_frozen
+    core._held_frozen = False
     gc.unfreeze()
     try:
         exercise.evaluate(None)
-        assert seen[-1] > 0 and gc.get_freeze_count() == 0
+        # (3.12's collections move immortal objects into the frozen generation: a few
+        # hundred stay frozen there, against some hundred thousand while checking)
+        assert seen[-1] > 10_000 and gc.get_freeze_count() < 1_000
     finally:
         gc.freeze()
+        core._held_frozen = True
     exercise.evaluate(None)
-    assert seen[-1] > 0 and gc.get_freeze_count() > 0  # (left frozen)
+    assert seen[-1] > 10_000 and gc.get_freeze_count() > 10_000  # (left frozen)
 
 
 def test_a_time_sleep_verdict_needs_no_second_run() -> None:
