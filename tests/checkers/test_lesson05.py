@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -24,6 +25,7 @@ import pytest
 from exercise_tools import worked
 from wrong_answers import contamination_test, wrong_answer_test
 
+from asyncio_tutorial.checkers.core import Wrong
 from asyncio_tutorial.checkers.lesson05 import ex1, ex2, ex3, ex4, ex5, ex6
 
 LESSON = "05-async-io"
@@ -670,7 +672,6 @@ def test_a_slot_wait_timeout_is_named_when_the_server_finished_its_late_pages() 
     # was "lost on the way".
     from collections import Counter
 
-    from asyncio_tutorial.checkers.core import Wrong
     from asyncio_tutorial.checkers.lesson05 import fetcher
 
     value = list(fetcher.EXPECTED[:5]) + [None] * 6  # /item/5 to /item/10 timed out
@@ -1093,7 +1094,28 @@ def test_read_files_through_the_loops_own_pipe_reader_is_right_too() -> None:
 def test_correct_read_files_states_what_was_measured() -> None:
     message = ex5.evaluate(worked(LESSON)["read_files"]).message
     assert "the 3 files were read at the same time" in message
-    assert "none of the 12 looks the writers took" in message  # 5 + 4 + 3
+    # 5 + 4 + 3 looks; on a busy machine the writers may find the loop late at one moment
+    assert re.search(r"(none|\d+) of the 12 looks the writers took", message), message
+
+
+def test_one_moment_the_loop_was_late_is_not_a_read_on_the_loop() -> None:
+    # A pause of the whole process (another program had the processor) makes every
+    # writer looking at that moment find the loop late, once; a read holds it look after
+    # look.  Judged on what the writers saw, without the pause it needs:
+    from asyncio_tutorial.checkers.lesson05 import slow_files
+
+    def judged(held: list[tuple[str, str]]) -> str:
+        looks = slow_files._Looks(held=held, looks=12)
+        try:
+            slow_files._judge_held(read_files_on_the_loop, looks, "read_files(paths)")
+        except Wrong as verdict:
+            assert verdict.result.recheck  # a second run confirms it
+            return verdict.mistake
+        return "not held"
+
+    one_moment = [(f"notes-{n}.txt", "in read_files") for n in (1, 2, 3)]
+    assert judged(one_moment) == "not held"
+    assert judged([("notes-1.txt", "in read_files")] * 2) == "read_on_the_loop"
 
 
 def test_reading_on_the_loop_names_the_ticker_that_never_ticked() -> None:

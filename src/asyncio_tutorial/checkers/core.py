@@ -89,9 +89,10 @@ class Wrong(Exception):
 
     ``mistake`` names the mistake for tests and for a class's list of common mistakes;
     ``message`` explains it to the learner.  ``recheck``: the verdict rests on the loop
-    seeming held by computing, which :meth:`Exercise.evaluate` confirms by the best two
-    of three runs.  ``suggests``: the code the message tells the learner to add, as it
-    would appear in the answer's source (see :attr:`Result.suggests`).
+    seeming held (by computing, or by a blocking read), which a pause of the whole process
+    can fake: :meth:`Exercise.evaluate` confirms it by the best two of three runs.
+    ``suggests``: the code the message tells the learner to add, as it would appear in
+    the answer's source (see :attr:`Result.suggests`).
     """
 
     def __init__(
@@ -213,12 +214,12 @@ class Exercise:
     def evaluate(self, answer: Any) -> Result:
         """Check ``answer`` and return the :class:`Result` without printing it.
 
-        A verdict marked ``recheck`` (the loop seemed held by computing, not by
-        ``time.sleep``) is confirmed by the best two of three runs: on a loaded machine
-        a pause of the whole process can look like computing, and a computing answer
-        can get so little of the processor that it looks idle, but neither happens
-        twice in a row at the same moment, while an answer that really holds the loop
-        does it every time.
+        A verdict marked ``recheck`` (the loop seemed held: by computing, not by
+        ``time.sleep``, or by a blocking read) is confirmed by the best two of three
+        runs: on a loaded machine a pause of the whole process can look like computing,
+        and a computing answer can get so little of the processor that it looks idle,
+        but neither happens twice in a row at the same moment, while an answer that
+        really holds the loop does it every time.
         """
         started = time.perf_counter()
         result = self._run_checker(answer)

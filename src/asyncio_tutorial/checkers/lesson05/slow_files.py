@@ -28,6 +28,7 @@ check ends, so no thread of the answer's or the check's waits on them afterwards
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import os
@@ -68,9 +69,10 @@ class _Looks:
     """The ticker's count, advanced by the ticker task on the answer's loop."""
     loop_thread: int = 0
     """The answer's loop's thread, while the answer runs (0 before and after)."""
-    held: list[str] = field(default_factory=list)
+    held: list[tuple[str, str]] = field(default_factory=list)
     """One entry per look that found the loop held: no tick since the writer's line
-    before, and the loop's thread not asleep in select() (what it was doing)."""
+    before, and the loop's thread not asleep in select() (which file's writer looked,
+    and what the loop's thread was doing)."""
     looks: int = 0
     reading: Concurrency = field(default_factory=Concurrency)
     executor_calls: int = 0
@@ -127,7 +129,7 @@ class _Feeder:
                 return
             looks.looks += 1
             if looks.ticks == ticks_before and doing != FREE:
-                looks.held.append(doing)
+                looks.held.append((self.path.name, doing))
 
     def release(self) -> None:
         """Let the writer out of its open() if the answer never opened the file."""
@@ -200,11 +202,22 @@ def check_read_files(read_files: Any) -> Result:
             for feeder in feeders:
                 feeder.thread.join(timeout=1.0)
     _judge_reading(read_files, outcome, looks, call)
+    if looks.held:  # once, by every writer at the same moment at most: see _judge_held
+        free = (
+            f"{looks.looks - len(looks.held)} of the {looks.looks} looks the writers took, "
+            "0.1 s apart, found it free (a ticker task on it kept ticking); the others, "
+            "at one moment, found it late once, as a busy machine makes any program now "
+            "and then: a read holds it look after look."
+        )
+    else:
+        free = (
+            f"none of the {looks.looks} looks the writers took, 0.1 s apart, found it "
+            "held (a ticker task on it kept ticking)."
+        )
     return correct(
         f"{call} returned the {FILES} texts in order, after {took(outcome.elapsed)}: the "
         f"{FILES} files were read at the same time, and the loop stayed free "
-        f"throughout: none of the {looks.looks} looks the writers took, 0.1 s apart, "
-        "found it held (a ticker task on it kept ticking)."
+        f"throughout: {free}"
     )
 
 
@@ -234,8 +247,17 @@ def _judge_reading(read_files: Any, outcome: Outcome, looks: _Looks, call: str) 
 
 
 def _judge_held(read_files: Any, looks: _Looks, call: str) -> None:
-    """The loop was held while a file was read: what held it, by what the code shows."""
-    if not looks.held:
+    """The loop was held while a file was read: what held it, by what the code shows.
+
+    A read on the loop holds it from one line of its file to the next, so the writer of
+    that file finds it held look after look (5 times for the first file).  A machine
+    busy with other programs can leave the loop's process without a processor for a
+    tenth of a second: every writer's look at that moment finds the loop late, once.  So
+    the loop was held only when one writer found it so at two looks or more; and that
+    verdict is confirmed by a second run (``recheck``).
+    """
+    per_file = collections.Counter(name for name, _ in looks.held)
+    if max(per_file.values(), default=0) < 2:
         return
     evidence = (
         f"{call} held the event loop while it waited for the files: {len(looks.held)} "
@@ -250,6 +272,7 @@ def _judge_held(read_files: Any, looks: _Looks, call: str) -> None:
             "file is quick, reading it is what waits. Hand the whole read to the "
             "thread: `asyncio.to_thread(path.read_text)`, or a function that opens and "
             "reads.",
+            recheck=True,
         )
     if _async_helpers(read_files):
         raise Wrong(
@@ -258,6 +281,7 @@ def _judge_held(read_files: Any, looks: _Looks, call: str) -> None:
             "not make a call asynchronous: read() still blocks the thread it runs on, "
             "the loop's. Run it in a thread: `await asyncio.to_thread(path.read_text)`.",
             suggests="to_thread",
+            recheck=True,
         )
     raise Wrong(
         "read_on_the_loop",
@@ -265,6 +289,7 @@ def _judge_held(read_files: Any, looks: _Looks, call: str) -> None:
         "files have no asynchronous read. Run it in a thread: "
         "`await asyncio.to_thread(path.read_text)`.",
         suggests="to_thread",
+        recheck=True,
     )
 
 
