@@ -96,16 +96,60 @@ def _self_contained(function: Any, available: set[str]) -> str | None:
     for imported in ast.walk(node):
         if isinstance(imported, ast.Import | ast.ImportFrom):
             local |= {(a.asname or a.name).split(".")[0] for a in imported.names}
+    # a name declared ``global`` is the module's, even where the function assigns it
+    declared = {name for g in ast.walk(node) if isinstance(g, ast.Global) for name in g.names}
+    local -= declared
     read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    missing = read - local - available
-    modules = {name: function.__globals__.get(name) for name in missing}
+    missing = (read | declared) - local - available
+    modules = {name: function.__globals__.get(name) for name in missing - declared}
     if not all(inspect.ismodule(module) for module in modules.values()):
+        return None
+    flags = [_module_assignment(function, name) for name in sorted(declared - available)]
+    if None in flags:
         return None
     imports = [
         f"import {module.__name__}" + (f" as {name}" if module.__name__ != name else "")
         for name, module in sorted(modules.items())
     ]
-    return "\n".join([*imports, source]) if imports else source
+    imports += sorted(_submodules_used(node, function.__globals__) - set(imports))
+    return "\n".join([*imports, *flags, source])  # type: ignore[list-item]
+
+
+def _module_assignment(function: Any, name: str) -> str | None:
+    """``name = ...`` as the function's module first assigns it (a module-level flag the
+    function declares ``global``), or None if it has no such line."""
+    module = ast.parse(inspect.getsource(inspect.getmodule(function)))
+    for statement in module.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                if statement.value is None:
+                    return None
+                return f"{name} = {ast.unparse(statement.value)}"
+    return None
+
+
+def _submodules_used(node: ast.AST, namespace: dict[str, Any]) -> set[str]:
+    """``import unittest.mock`` for ``unittest.mock.patch(...)``: a submodule reached by
+    attribute is importable only once imported (the test module had imported it)."""
+    found = set()
+    for attribute in ast.walk(node):
+        chain: list[str] = []
+        while isinstance(attribute, ast.Attribute):
+            chain.insert(0, attribute.attr)
+            attribute = attribute.value
+        if not chain or not isinstance(attribute, ast.Name):
+            continue
+        top = namespace.get(attribute.id)
+        if not inspect.ismodule(top):
+            continue
+        for depth in range(len(chain), 0, -1):
+            dotted = ".".join([top.__name__, *chain[:depth]])
+            if dotted in sys.modules and inspect.ismodule(sys.modules[dotted]):
+                if top.__name__ == attribute.id:
+                    found.add(f"import {dotted}")
+                break
+    return found
 
 
 def _unannotated(tree: ast.Module) -> ast.Module:
