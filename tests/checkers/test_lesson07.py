@@ -294,6 +294,23 @@ def test_no_worker_process_outlives_a_check() -> None:
     assert set(multiprocessing.active_children()) <= before
 
 
+def test_a_pool_of_its_own_that_held_the_loop_a_moment_is_told_to_use_the_pool() -> None:
+    # Starting and stopping a pool of its own holds the loop a moment (fork, then the
+    # wait in shutdown): over 50 ms when both cores are busy, which made this answer's
+    # verdict "busy loop".  The moment, made certain here by 0.1 s of computing:
+    async def crunch_all(jobs: list[int], pool: Any) -> list[int]:
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(2) as own:
+            futures = [loop.run_in_executor(own, cpu.crunch, units) for units in jobs]
+            started = time.perf_counter()
+            while time.perf_counter() - started < 0.1:
+                pass
+            return list(await asyncio.gather(*futures))
+
+    result = ex2.evaluate(crunch_all)
+    assert result.mistake == "pool_not_used", result.message
+
+
 def test_an_answer_that_computes_on_the_loop_and_never_ends_is_a_hang() -> None:
     # It computed on the loop, and then waited for ever: the hang is what the learner
     # must fix first (a verdict of cpu_on_loop would send them to the pool, and leave it).
