@@ -73,9 +73,9 @@ def check_crunch_all(crunch_all: Any) -> Result:
     if pool.submitted == 0 and own_pool:
         # Right checksums, computed neither on the loop nor in threads (judged above) nor
         # in the pool: in processes of the answer's own (a time.sleep is still named
-        # first, by common_mistakes).  Starting and stopping them
-        # holds the loop a moment (fork, then shutdown's wait), over 50 ms when the cores
-        # are busy: the pool it was not given is the mistake to name, not that moment.
+        # first, by common_mistakes).  Starting and stopping them holds the loop a moment
+        # (fork, then shutdown's wait), over 50 ms when the cores are busy: the pool it
+        # was not given is the mistake to name, not that moment.
         raise _pool_not_used()
     common_mistakes(outcome, CALL)
     if pool.submitted == 0:
