@@ -202,12 +202,12 @@ def check_read_files(read_files: Any) -> Result:
             for feeder in feeders:
                 feeder.thread.join(timeout=1.0)
     _judge_reading(read_files, outcome, looks, call)
-    if looks.held:  # once, by every writer at the same moment at most: see _judge_held
+    if looks.held:  # each writer once at most, or _judge_held would have said so
         free = (
             f"{looks.looks - len(looks.held)} of the {looks.looks} looks the writers took, "
-            "0.1 s apart, found it free (a ticker task on it kept ticking); the others, "
-            "at one moment, found it late once, as a busy machine makes any program now "
-            "and then: a read holds it look after look."
+            "0.1 s apart, found it free (a ticker task on it kept ticking); the other "
+            f"{len(looks.held)} found it late, no writer more than once, as a busy machine "
+            "makes any program now and then, while a read holds it look after look."
         )
     else:
         free = (
