@@ -19,9 +19,9 @@ def long_lived_objects_frozen() -> Iterator[None]:
     collection walks a few hundred thousand objects, a tenth of a second, two or three times
     per test: most of the tests' computing.  Frozen, those objects are skipped, and what
     the answers leave behind, all made later, is still collected.  It is what a check does
-    as it starts (collect, then freeze unless something else froze objects), kept for the
-    whole module; a check then finds the process frozen and leaves it so (in a learner's
-    kernel nothing is frozen and the check does both itself: test_machinery shows it).
+    as it starts (collect, then freeze), kept for the whole module: inside
+    ``frozen_for_checks`` a check leaves the freezing alone (in a learner's kernel the
+    check freezes and unfreezes itself: test_machinery shows both).
     """
     with core.frozen_for_checks():
         yield

@@ -214,7 +214,7 @@ class Exercise:
     def evaluate(self, answer: Any) -> Result:
         """Check ``answer`` and return the :class:`Result` without printing it.
 
-        A verdict marked ``recheck`` (the loop seemed held: by computing, not by
+        A verdict marked ``recheck`` (the loop seemed held by computing, not by
         ``time.sleep``, or by a blocking read) is confirmed by the best two of three
         runs: on a loaded machine a pause of the whole process can look like computing,
         and a computing answer can get so little of the processor that it looks idle,
