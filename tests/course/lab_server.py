@@ -28,6 +28,7 @@ from pathlib import Path
 from asyncio_tutorial.course.kernels import TRANSPORT
 
 START_TIMEOUT = 120  # seconds; a cold start on a busy 2-core machine takes ~10 s
+SHUTDOWN_TIMEOUT = 30  # seconds for every session and kernel to be gone after a lesson
 
 
 class ServerFailed(RuntimeError):
@@ -62,12 +63,37 @@ class JupyterLab:
             body = response.read()
         return json.loads(body) if body else None
 
-    def shut_down_kernels(self) -> None:
-        """End every session and kernel, so lessons do not pile up kernels."""
-        for session in self.api("/api/sessions"):  # type: ignore[union-attr]
-            self.api(f"/api/sessions/{session['id']}", method="DELETE")
-        for kernel in self.api("/api/kernels"):  # type: ignore[union-attr]
-            self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+    def shut_down_kernels(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """End every session and kernel, so lessons do not pile up kernels.
+
+        JupyterLab may be ending the same session or kernel at that moment (the page
+        closed its notebook): the server then answers a DELETE with an error (404, 410,
+        and once a 500 in validation).  What matters is that none is left, so the lists
+        are read again until both are empty; only if they are not within ``timeout`` is
+        that a failure, with the last error and the server's log.
+        """
+        deadline = time.monotonic() + timeout
+        left: dict[str, object] = {}
+        last_error = "none"
+        while time.monotonic() < deadline:
+            try:
+                left = {kind: self.api(f"/api/{kind}") for kind in ("sessions", "kernels")}
+            except urllib.error.HTTPError as error:  # listing while one ends
+                last_error = f"GET {error.url}: HTTP {error.code}"
+            else:
+                if not any(left.values()):
+                    return
+                for kind, items in left.items():
+                    for item in items:  # type: ignore[attr-defined]
+                        try:
+                            self.api(f"/api/{kind}/{item['id']}", method="DELETE")
+                        except urllib.error.HTTPError as error:
+                            last_error = f"DELETE /api/{kind}/{item['id']}: HTTP {error.code}"
+            time.sleep(0.2)
+        raise ServerFailed(
+            f"still there after {timeout:.0f} s: {left} (last error: {last_error}); "
+            f"server log:\n{self.log()[-3000:]}"
+        )
 
     def log(self) -> str:
         """The server's output so far (for failure messages)."""
