@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,3 +47,29 @@ def lessons_with_exercises() -> list[str]:
 def checkers(lesson: str) -> ModuleType:
     """The checker module of a lesson, e.g. ``asyncio_tutorial.checkers.lesson01``."""
     return importlib.import_module(f"asyncio_tutorial.checkers.lesson{lesson[:2]}")
+
+
+MEASURED = re.compile(r"\{(\d+\.\d)\}")
+
+
+def says_measured(message: str, text: str, late: float = 0.2) -> bool:
+    """Whether ``message`` holds ``text``, whose ``{0.4}`` is a duration the check measured.
+
+    A right answer's message gives what the check measured, cut to the tenth
+    (``diagnose.took``): the planned ``0.4`` on a machine that kept up, ``0.5`` when the
+    loop's wake-ups came 0.1 s late in all (six test processes on two cores do that now
+    and then).  A figure in braces may read up to ``late`` seconds more than written, never
+    less; the rest of ``text`` must be there as written.
+    """
+
+    def figure(match: re.Match[str]) -> str:
+        planned = round(float(match.group(1)) * 10)
+        allowed = range(planned, planned + round(late * 10) + 1)
+        return "(?:" + "|".join(rf"{tenths / 10:.1f}" for tenths in allowed) + ")"
+
+    pattern, end = "", 0
+    for match in MEASURED.finditer(text):
+        pattern += re.escape(text[end : match.start()]) + figure(match)
+        end = match.end()
+    pattern += re.escape(text[end:])
+    return re.search(pattern, message) is not None
