@@ -19,7 +19,7 @@ import warnings
 from typing import Any
 
 import pytest
-from exercise_tools import worked
+from exercise_tools import says_measured, worked
 from wrong_answers import contamination_test, wrong_answer_test
 
 from asyncio_tutorial.checkers.lesson03 import (
@@ -212,7 +212,8 @@ def test_fetch_all_correct_message_states_what_this_run_measured(
     monkeypatch.setitem(DELAYS, "news", 0.4)
     result = ex1.evaluate(worked(LESSON)["fetch_all"])
     assert result.status == "correct", result.message
-    assert "after 0.4 s" in result.message and "not 0.7 s, their sum" in result.message
+    assert says_measured(result.message, "after {0.4} s"), result.message
+    assert "not 0.7 s, their sum" in result.message
     assert "all 3 downloads were in progress at once" in result.message
 
 
@@ -603,7 +604,8 @@ def test_a_timeout_that_ignores_seconds_is_told_what_it_asked_for() -> None:
 
 def test_correct_with_deadline_states_the_measured_times() -> None:
     message = ex3.evaluate(worked(LESSON)["with_deadline"]).message
-    assert "after 0.1 s" in message and "after 0.3 s, at the 0.3 s timeout" in message
+    assert says_measured(message, "after {0.1} s"), message
+    assert says_measured(message, "after {0.3} s, at the 0.3 s timeout"), message
 
 
 # --- exercise 4: in_completion_order ----------------------------------------------------
@@ -786,7 +788,8 @@ def test_taking_pages_from_wait_as_they_finish_is_right_when_two_finish_together
 
 def test_correct_in_completion_order_states_when_each_page_arrived() -> None:
     message = ex4.evaluate(worked(LESSON)["in_completion_order"]).message
-    assert "(weather after 0.1 s, sport after 0.2 s, news after 0.3 s)" in message
+    arrivals = "(weather after {0.1} s, sport after {0.2} s, news after {0.3} s)"
+    assert says_measured(message, arrivals), message
 
 
 # --- exercise 5: with_spinner -----------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from exercise_tools import worked
+from exercise_tools import says_measured, worked
 from wrong_answers import contamination_test, wrong_answer_test
 
 from asyncio_tutorial import versions
@@ -661,7 +661,7 @@ def test_upload_awaiting_the_close_again_after_the_shield_is_right_too() -> None
 
 def test_upload_correct_message_states_what_was_measured() -> None:
     message = ex3.evaluate(worked(LESSON)["upload"]).message
-    assert "returned 'sent 5 bytes' after 0.5 s" in message
+    assert says_measured(message, "returned 'sent 5 bytes' after {0.5} s"), message
     assert "in all 3 cancellations" in message
 
 
@@ -835,7 +835,8 @@ def test_a_sleep_guessing_the_rollback_is_named() -> None:
 
 def test_shut_down_correct_message_states_what_was_measured() -> None:
     message = ex4.evaluate(worked(LESSON)["shut_down"]).message
-    assert "returned (2, 1) after 0.4 s" in message and "returned (2, 0) after 0.2 s" in message
+    assert says_measured(message, "returned (2, 1) after {0.4} s"), message
+    assert says_measured(message, "returned (2, 0) after {0.2} s"), message
 
 
 def test_wait_for_around_gather_is_right_too() -> None:
@@ -1007,7 +1008,8 @@ def test_never_retrieved_names_the_exceptions_the_loop_reported() -> None:
 
 def test_run_batch_correct_message_states_what_was_measured() -> None:
     message = ex5.evaluate(worked(LESSON)["run_batch"]).message
-    assert "returned after 0.3 s" in message and "the 2 results and the 3 exceptions" in message
+    assert says_measured(message, "returned after {0.3} s"), message
+    assert "the 2 results and the 3 exceptions" in message
 
 
 # --- exercise 6: fetch_rows ------------------------------------------------------------
@@ -1250,7 +1252,8 @@ def test_the_pool_behaves_as_its_docstring_says() -> None:
 
 def test_fetch_rows_correct_message_states_what_was_measured() -> None:
     message = ex6.evaluate(worked(LESSON)["fetch_rows"]).message
-    assert "after 0.3 s" in message and "TimeoutError after 0.4 s" in message
+    assert says_measured(message, "after {0.3} s"), message
+    assert says_measured(message, "TimeoutError after {0.4} s"), message
 
 
 # --- every wrong answer, with the mistake it must get ------------------------------------
